@@ -1,0 +1,306 @@
+"""The actor base class: typed dispatch, live figures and a loop that reports failures.
+
+pykka's own loop stops an actor for good on the first exception in a ``tell`` handler and
+drops what was queued behind it. This loop instead ends only the current incarnation,
+keeps the mailbox in the cell, puts the failing message up for a retry (or dead letters
+it once it has failed ``poison_after`` times) and tells the supervisor, which decides.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing
+from collections.abc import Callable
+from types import UnionType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import pykka
+from loguru import logger
+
+from runtime._cell import Cell, ChildEnded, LifecycleState, Stop, StopKind
+from runtime._exceptions import Escalated, UnhandledMessage
+from runtime._message import DeliveryFailed, Envelope, Message, _current
+
+if TYPE_CHECKING:
+    from runtime._address import Address
+    from runtime._system import ActorSystem
+    from runtime._timers import TimerHandle
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RECEIVES = "__runtime_receives__"
+
+
+def receive(method: F) -> F:
+    """Mark a method as the handler for the message type(s) its parameter is annotated with.
+
+    ``def on_greet(self, message: Greet) -> str`` handles ``Greet``; a union annotation
+    handles each member. What the handler returns is the reply to an ``ask``.
+    """
+    setattr(method, _RECEIVES, True)
+    return method
+
+
+def _message_types(annotation: Any) -> tuple[type, ...]:
+    if isinstance(annotation, UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(t for arg in typing.get_args(annotation) for t in _message_types(arg))
+    if isinstance(annotation, type):
+        return (annotation,)
+    raise TypeError(f"cannot dispatch on annotation {annotation!r}")
+
+
+def _dispatch_names(cls: type) -> dict[type, str]:
+    table: dict[type, str] = {}
+    for klass in reversed(cls.__mro__):
+        for name, attr in vars(klass).items():
+            if not getattr(attr, _RECEIVES, False):
+                continue
+            hints = typing.get_type_hints(attr)
+            hints.pop("return", None)
+            if len(hints) != 1:
+                raise TypeError(f"{cls.__name__}.{name} must annotate exactly one message param")
+            for message_type in _message_types(next(iter(hints.values()))):
+                table[message_type] = name
+    return table
+
+
+class ActorContext:
+    """What an actor gets from the runtime: its own address, its parent's, and timers.
+
+    Handed to the actor's constructor by its supervisor's factory.
+    """
+
+    __slots__ = ("_cell", "_restore", "_save", "_system", "address", "key", "parent")
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        cell: Cell,
+        *,
+        save: Callable[[str, Any], None] | None = None,
+        restore: Callable[[str], Any] | None = None,
+    ) -> None:
+        self._system = system
+        self._cell = cell
+        self._save = save
+        self._restore = restore
+        self.key = cell.key
+        self.address: Address = system.address(cell.path)
+        self.parent: Address | None = (
+            None if cell.parent is None else system.address(cell.parent.path)
+        )
+
+    @property
+    def path(self) -> str:
+        return self._cell.path
+
+    def tell_later(
+        self, delay: float, message: Message, *, to: Address | None = None
+    ) -> TimerHandle:
+        """Send ``message`` to ``to`` (default: this actor) after ``delay`` seconds."""
+        target = to or self.address
+        correlation = _current.get()
+        cid = correlation[0] if correlation else None
+        return self._system.timers.call_later(
+            delay, lambda: target.tell(message, correlation_id=cid)
+        )
+
+    def stop_self(self) -> None:
+        """End this actor once what is already queued is handled."""
+        self._cell.post(Stop(StopKind.STOP, voluntary=True))
+
+
+class Actor(pykka.ThreadingActor):
+    """Base of every actor: subclass it, add ``@receive`` handlers, open resources in
+    ``on_start`` and close them in ``on_stop``.
+
+    ``on_stop`` runs at the end of every incarnation, a crash included, so a resource
+    opened in ``on_start`` is always closed. Actors of a keyed pool may also override
+    ``on_passivate`` (return the state to keep) and ``on_restore`` (take it back).
+    """
+
+    _dispatch_tables: ClassVar[dict[type, dict[type, str]]] = {}
+
+    def __init__(self, context: ActorContext) -> None:
+        super().__init__()
+        self.context = context
+        self._cell = context._cell  # noqa: SLF001 - the runtime's own context
+        # The mailbox belongs to the cell so that it survives this incarnation.
+        self.actor_inbox = self._cell.mailbox
+        self._actor_ref = pykka.ActorRef(self)
+        cls = type(self)
+        names = Actor._dispatch_tables.get(cls)
+        if names is None:
+            names = Actor._dispatch_tables.setdefault(cls, _dispatch_names(cls))
+        self._handlers: dict[type, Callable[[Any], Any]] = {
+            message_type: getattr(self, name) for message_type, name in names.items()
+        }
+        self.incarnation = 0
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}({self._cell.path})"
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def on_passivate(self) -> Any:
+        """Return the state a keyed pool should save when it passivates this actor."""
+        return None
+
+    def on_restore(self, state: Any) -> None:
+        """Take back the state saved at the last passivation (None if there was none)."""
+
+    @receive
+    def on_delivery_failed(self, message: DeliveryFailed) -> None:
+        """The runtime gave up on a message this actor sent; override to tell the user."""
+        logger.warning(
+            "{}: {} to {} failed: {}", self, message.message_type, message.target, message.reason
+        )
+
+    def stop(self) -> None:
+        """Ask this actor to end once what is already queued is handled."""
+        self.context.stop_self()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def _start_actor_loop(self) -> None:
+        # pykka's hook for actor implementations; we keep the thread to join it later.
+        self.thread = threading.Thread(
+            target=self._actor_loop, name=f"actor:{self._cell.path}", daemon=False
+        )
+        self.thread.start()
+
+    def _actor_loop(self) -> None:
+        try:
+            if self._boot():
+                self._serve()
+        finally:
+            self.done.set()
+
+    def _boot(self) -> bool:
+        cell = self._cell
+        cell.state = LifecycleState.STARTING
+        try:
+            restore = self.context._restore  # noqa: SLF001
+            if restore is not None and cell.key is not None:
+                self.on_restore(restore(cell.key))
+            self.on_start()
+        except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+            self._die(None, exc)
+            return False
+        cell.state = LifecycleState.RUNNING
+        self.ready.set()
+        return True
+
+    def _serve(self) -> None:
+        cell = self._cell
+        stats = cell.stats
+        handlers = self._handlers
+        path = cell.path
+        clock = time.perf_counter
+        while True:
+            item = cell.take()
+            if type(item) is not Envelope:
+                try:
+                    if self._on_control(item):
+                        return
+                except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+                    self._die(None, exc)
+                    return
+                continue
+            message = item.message
+            handler = handlers.get(type(message))
+            if handler is None:
+                self._unhandled(item)
+                continue
+            token = _current.set((item.correlation_id, path))
+            cell.busy = True
+            started = clock()
+            try:
+                result = handler(message)
+            except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+                _current.reset(token)
+                cell.busy = False
+                self._die(item, exc)
+                return
+            elapsed = clock() - started
+            _current.reset(token)
+            cell.busy = False
+            stats.record_message(type(message).__name__, elapsed, time.time())
+            if item.reply_to is not None:
+                item.reply_to.set(result)
+            if cell.abort:
+                self._end(StopKind.STOP, voluntary=False)
+                return
+
+    def _on_control(self, item: object) -> bool:
+        """Handle a runtime control item; return True when this incarnation is over."""
+        if isinstance(item, Stop):
+            self._end(item.kind, voluntary=item.voluntary)
+            return True
+        logger.warning("{} ignored control item {!r}", self, item)
+        return False
+
+    def _unhandled(self, envelope: Envelope) -> None:
+        name = type(envelope.message).__name__
+        system = self.context._system  # noqa: SLF001
+        system.dead_letters.record(
+            message_type=name,
+            target=self._cell.path,
+            reason="no handler",
+            correlation_id=envelope.correlation_id,
+            sender=envelope.sender,
+        )
+        if envelope.reply_to is not None:
+            envelope.reply_to.set_exception(UnhandledMessage(f"{self} has no handler for {name}"))
+
+    def _close(self) -> None:
+        try:
+            self.on_stop()
+        except Exception:  # noqa: BLE001 - boundary: a failing on_stop must not hide the exit
+            logger.exception("{}: on_stop failed", self)
+
+    def _end(self, kind: StopKind, *, voluntary: bool) -> None:
+        cell = self._cell
+        cell.state = LifecycleState.STOPPING
+        save = self.context._save  # noqa: SLF001 - the runtime's own context
+        if kind is StopKind.PASSIVATE and save is not None and cell.key is not None:
+            try:
+                save(cell.key, self.on_passivate())
+            except Exception:  # noqa: BLE001 - boundary: log, the actor still stops
+                logger.exception("{}: saving state at passivation failed", self)
+        self._close()
+        cell.state = LifecycleState.STOPPED
+        if cell.parent is not None:
+            cell.parent.post(
+                ChildEnded(cell.path, self.incarnation, None, kind, voluntary=voluntary)
+            )
+
+    def _die(self, envelope: Envelope | None, exc: Exception) -> None:
+        cell = self._cell
+        cell.stats.record_failure(exc)
+        system = self.context._system  # noqa: SLF001
+        if envelope is not None:
+            cid = envelope.correlation_id
+            logger.opt(exception=exc).error(
+                "{} failed handling {} cid={}", self, type(envelope.message).__name__, cid
+            )
+            if envelope.reply_to is not None:
+                envelope.reply_to.set_exception(exc)
+            else:
+                envelope.attempts += 1
+                if envelope.attempts >= cell.poison_after:
+                    system.give_up(cell.path, envelope, f"poison: failed {envelope.attempts} times")
+                else:
+                    cell.redeliver = envelope
+        elif not isinstance(exc, Escalated):
+            logger.opt(exception=exc).error("{} failed outside a handler", self)
+        self._close()
+        cell.state = LifecycleState.FAILED
+        if cell.parent is not None:
+            cell.parent.post(ChildEnded(cell.path, self.incarnation, exc))
+        else:
+            system.root_failed(exc)

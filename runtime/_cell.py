@@ -1,0 +1,159 @@
+"""The cell: everything about an address that must outlive one incarnation of its actor.
+
+An actor object lives for one incarnation; its cell lives as long as the address. The
+mailbox, the figures and the message being retried belong to the cell, so a restart
+loses nothing but the actor's in-memory state, and a message sent mid-restart simply
+waits in the mailbox for the next incarnation.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Any
+
+from runtime._message import Envelope
+from runtime._stats import ActorStats
+
+if TYPE_CHECKING:
+    from runtime._actor import Actor
+
+
+class LifecycleState(enum.StrEnum):
+    """Where an address is in its life, as the debug view shows it."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    RESTARTING = "restarting"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class StopKind(enum.Enum):
+    """Why an incarnation is asked to end."""
+
+    STOP = "stop"  # for good, or for a restart decided by the supervisor
+    PASSIVATE = "passivate"  # idle or evicted from a keyed pool: save state, then stop
+
+
+class Stop:
+    """Control item: end this incarnation once the items queued before it are handled."""
+
+    __slots__ = ("kind", "voluntary")
+
+    def __init__(self, kind: StopKind, *, voluntary: bool = False) -> None:
+        self.kind = kind
+        self.voluntary = voluntary
+
+
+class ChildEnded:
+    """Control item sent to a parent when one incarnation of a child ends."""
+
+    __slots__ = ("error", "incarnation", "kind", "path", "voluntary")
+
+    def __init__(
+        self,
+        path: str,
+        incarnation: int,
+        error: BaseException | None,
+        kind: StopKind = StopKind.STOP,
+        *,
+        voluntary: bool = False,
+    ) -> None:
+        self.path = path
+        self.incarnation = incarnation
+        self.error = error
+        self.kind = kind
+        self.voluntary = voluntary
+
+
+class Cell:
+    """State of one address shared by all incarnations of its actor."""
+
+    __slots__ = (
+        "abort",
+        "accepting",
+        "actor",
+        "busy",
+        "incarnation",
+        "key",
+        "lock",
+        "mailbox",
+        "parent",
+        "path",
+        "poison_after",
+        "redeliver",
+        "role",
+        "state",
+        "stats",
+    )
+
+    def __init__(
+        self, path: str, parent: Cell | None, *, poison_after: int = 3, key: str | None = None
+    ) -> None:
+        self.path = path
+        self.parent = parent
+        self.key = key
+        self.mailbox: SimpleQueue[Any] = SimpleQueue()
+        self.stats = ActorStats()
+        self.state = LifecycleState.STARTING
+        self.accepting = True
+        self.lock = threading.Lock()
+        self.actor: Actor | None = None
+        self.redeliver: Envelope | None = None
+        self.abort = False
+        self.busy = False
+        self.incarnation = 0
+        self.poison_after = max(1, poison_after)
+        self.role = "actor"
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1] or "/"
+
+    def deliver(self, envelope: Envelope) -> bool:
+        """Queue a user message; False if this address no longer takes messages."""
+        with self.lock:
+            if not self.accepting:
+                return False
+            self.mailbox.put(envelope)
+            return True
+
+    def post(self, item: object) -> None:
+        """Queue a control item; control items are never refused."""
+        self.mailbox.put(item)
+
+    def take(self) -> Any:
+        """Next item for the actor: a message being retried first, then the mailbox."""
+        retry = self.redeliver
+        if retry is not None:
+            self.redeliver = None
+            return retry
+        return self.mailbox.get()
+
+    def close_intake(self) -> bool:
+        """Stop taking messages; return True if the mailbox was empty at that moment."""
+        with self.lock:
+            self.accepting = False
+            return self.mailbox.empty() and self.redeliver is None
+
+    def reopen_intake(self) -> None:
+        with self.lock:
+            self.accepting = True
+
+    def depth(self) -> int:
+        return self.mailbox.qsize() + (1 if self.redeliver is not None else 0)
+
+    def drain(self) -> list[Envelope]:
+        """Take every queued message out (control items are dropped)."""
+        items: list[Envelope] = []
+        if self.redeliver is not None:
+            items.append(self.redeliver)
+            self.redeliver = None
+        while not self.mailbox.empty():
+            item = self.mailbox.get_nowait()
+            if type(item) is Envelope:
+                items.append(item)
+        return items
