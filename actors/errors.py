@@ -61,7 +61,9 @@ class RateLimited(ProviderError):
 
     retryable = True
 
-    def __init__(self, message: str, *, provider: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message, provider=provider)
         self.retry_after = retry_after
 

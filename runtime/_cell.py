@@ -86,6 +86,7 @@ class Cell:
         "poison_after",
         "redeliver",
         "role",
+        "routed",
         "state",
         "stats",
     )
@@ -108,6 +109,9 @@ class Cell:
         self.incarnation = 0
         self.poison_after = max(1, poison_after)
         self.role = "actor"
+        # For a pool: how many messages per key wait in this mailbox to be handed over.
+        # Guarded by ``lock``; a member's cell opens only when its key has none left.
+        self.routed: dict[str, int] = {}
 
     @property
     def name(self) -> str:
@@ -138,6 +142,18 @@ class Cell:
         with self.lock:
             self.accepting = False
             return self.mailbox.empty() and self.redeliver is None
+
+    def close_intake_if_empty(self) -> bool:
+        """Stop taking messages only if none is waiting; True if intake is now closed.
+
+        Closing and reopening instead would bounce a sender's message to the slow path
+        for a moment while its next one goes straight in, out of order.
+        """
+        with self.lock:
+            if not self.mailbox.empty() or self.redeliver is not None:
+                return False
+            self.accepting = False
+            return True
 
     def reopen_intake(self) -> None:
         with self.lock:

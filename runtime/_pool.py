@@ -118,7 +118,7 @@ class KeyedPool(Actor):
         for member in members:
             member.cell.close_intake()
             member.cell.post(Stop(StopKind.PASSIVATE))
-        deadline = time.monotonic() + self.spec.shutdown_timeout
+        deadline = time.monotonic() + self._system.stop_budget(self.spec.shutdown_timeout)
         for member in members:
             if not member.actor.done.wait(max(0.0, deadline - time.monotonic())):
                 member.cell.abort = True
@@ -128,7 +128,7 @@ class KeyedPool(Actor):
                 member.actor.done.wait(2.0)
             if member.actor.thread is not None:
                 member.actor.thread.join(1.0)
-            self._forget(member, "pool stopped")
+            self._forget(member.cell, "pool stopped")
         self._members.clear()
         reason = "pool stopped" if for_good else "pool restarting"
         for key, envelopes in self._pending.items():
@@ -155,8 +155,16 @@ class KeyedPool(Actor):
         return super()._on_control(item)
 
     def _route(self, key: str, envelope: Envelope) -> None:
+        routed = self._cell.routed
+        with self._cell.lock:
+            if routed.get(key, 0) > 1:
+                routed[key] -= 1
+            else:
+                routed.pop(key, None)
         member = self._members.get(key)
-        if member is not None and not member.stopping and member.cell.deliver(envelope):
+        if member is not None and not member.stopping:
+            member.cell.mailbox.put(envelope)  # its cell may still be closed: see _open
+            self._open(key, member)
             return
         if member is not None or key in self._pending:
             self._pending.setdefault(key, []).append(envelope)
@@ -173,10 +181,27 @@ class KeyedPool(Actor):
         cell = Cell(path, self._cell, poison_after=self.spec.poison_after, key=key)
         for envelope in envelopes:
             cell.mailbox.put(envelope)
+        cell.accepting = False  # until the messages for its key still in our mailbox are in
         self._system.register(cell)
-        member = self._launch(cell)
+        try:
+            member = self._launch(cell)
+        except Exception:  # noqa: BLE001 - boundary: one key's factory must not stop the pool
+            logger.exception("{}: building its actor failed", path)
+            self._forget(cell, "actor failed to start")
+            return
         self._members[key] = member
         self.peak_alive = max(self.peak_alive, len(self._members))
+        self._open(key, member)
+
+    def _open(self, key: str, member: _Member) -> None:
+        """Let senders reach ``member`` directly once no message for it waits in our mailbox.
+
+        Until then they come through us (see ``ActorSystem.route``), which keeps each
+        sender's messages in the order it sent them.
+        """
+        with self._cell.lock:
+            if key not in self._cell.routed and not member.stopping:
+                member.cell.reopen_intake()
 
     def _launch(self, cell: Cell) -> _Member:
         context = ActorContext(self._system, cell, save=self.spec.save, restore=self.spec.restore)
@@ -211,11 +236,9 @@ class KeyedPool(Actor):
             cell = member.cell
             if member.stopping or cell.busy or member.last_active() > cutoff:
                 continue
-            if cell.close_intake():
+            if cell.close_intake_if_empty():
                 member.stopping = True
                 cell.post(Stop(StopKind.PASSIVATE))
-            else:
-                cell.reopen_intake()
 
     def _member_ended(self, event: ChildEnded) -> None:
         key = event.path.rsplit("/", 1)[-1]
@@ -259,21 +282,28 @@ class KeyedPool(Actor):
                 self.spec.within_seconds,
             )
             del self._members[key]
-            self._forget(member, "actor failed repeatedly")
+            self._forget(member.cell, "actor failed repeatedly")
             self._fill_free_slots()
             return
         member.cell.stats.record_restart()
-        restarted = self._launch(member.cell)
+        try:
+            restarted = self._launch(member.cell)
+        except Exception:  # noqa: BLE001 - boundary: one key's factory must not stop the pool
+            logger.exception("{}: building its actor failed", member.cell.path)
+            del self._members[key]
+            self._forget(member.cell, "actor failed to start")
+            self._fill_free_slots()
+            return
         restarted.failures = member.failures
         restarted.spawned_at = member.spawned_at
         self._members[key] = restarted
 
-    def _forget(self, member: _Member, reason: str) -> None:
-        member.cell.close_intake()
-        for envelope in member.cell.drain():
-            self._system.give_up(member.cell.path, envelope, reason, ActorStopped)
-        member.cell.state = LifecycleState.STOPPED
-        self._system.unregister(member.cell)
+    def _forget(self, cell: Cell, reason: str) -> None:
+        cell.close_intake()
+        for envelope in cell.drain():
+            self._system.give_up(cell.path, envelope, reason, ActorStopped)
+        cell.state = LifecycleState.STOPPED
+        self._system.unregister(cell)
 
     def alive_count(self) -> int:
         return len(self._members)

@@ -86,6 +86,16 @@ class SupervisorSpec:
     within_seconds: float = 5.0
     backoff: Backoff | None = None
 
+    def __post_init__(self) -> None:
+        # Each name is one segment of its child's path: two children with the same name
+        # would share one cell (and mailbox), and an empty name would be the parent's path.
+        names = [child.name for child in self.children]
+        for name in names:
+            if not name or "/" in name:
+                raise ValueError(f"child name {name!r} must be a non-empty path segment")
+        if len(set(names)) != len(names):
+            raise ValueError(f"child names must be unique, got {names}")
+
 
 def supervisor(
     name: str,
@@ -142,6 +152,7 @@ def stop_actor(system: ActorSystem, cell: Cell, actor: Actor | None, timeout: fl
         if actor is not None and actor.thread is not None:
             actor.thread.join(1.0)
         return
+    timeout = system.stop_budget(timeout)
     cell.post(Stop(StopKind.STOP))
     if not actor.done.wait(timeout):
         cell.abort = True
@@ -153,7 +164,6 @@ def stop_actor(system: ActorSystem, cell: Cell, actor: Actor | None, timeout: fl
             return
     if actor.thread is not None:
         actor.thread.join(1.0)
-    del system  # kept in the signature for symmetry with the pool's stop
 
 
 def retire(system: ActorSystem, cell: Cell, reason: str) -> None:
@@ -263,6 +273,10 @@ class Supervisor(Actor):
     def _remove(self, child: _Child, reason: str) -> None:
         child.removed = True
         retire(self._system, child.cell, reason)
+        # A removed supervisor left its children's cells open for a restart that will not
+        # come: close them too, so what is sent to them is dead-lettered, not kept forever.
+        for cell in self._system.cells_under(child.cell.path):
+            retire(self._system, cell, reason)
 
     def _on_restartable_exit(self, child: _Child, error: BaseException | None) -> None:
         now = time.monotonic()

@@ -25,7 +25,7 @@ from runtime._exceptions import (
 from runtime._message import DeliveryFailed, Envelope
 from runtime._pool import Route
 from runtime._snapshot import ActorSnapshot, MessageStamp, SystemSnapshot
-from runtime._supervisor import Supervisor, SupervisorSpec, stop_actor, wait_booted
+from runtime._supervisor import Supervisor, SupervisorSpec, retire, stop_actor, wait_booted
 from runtime._timers import Timers
 
 
@@ -54,6 +54,7 @@ class ActorSystem:
         self._stop_requested = threading.Event()
         self._started_at = time.time()
         self._state = "new"
+        self._shutdown_deadline: float | None = None
         self.exit_code = 0
         self.exit_reason = ""
 
@@ -107,6 +108,12 @@ class ActorSystem:
                 self._cells[path] = cell
             return cell
 
+    def cells_under(self, path: str) -> list[Cell]:
+        """Every cell below ``path`` (children, grandchildren, ...)."""
+        prefix = path.rstrip("/") + "/"
+        with self._lock:
+            return [cell for key, cell in self._cells.items() if key.startswith(prefix)]
+
     def register(self, cell: Cell) -> None:
         with self._lock:
             self._cells[cell.path] = cell
@@ -131,9 +138,18 @@ class ActorSystem:
             return cell
         parent_path, _, key = path.rpartition("/")
         parent = self._cells.get(parent_path or "/")
-        if parent is not None and parent.role == "pool" and parent.accepting and key:
-            parent.post(Route(key, envelope))
-            return None
+        if parent is not None and parent.role == "pool" and key:
+            with parent.lock:
+                # A pool opens a member's cell only under this lock and only once no
+                # message for its key waits in the pool, so a sender's later messages
+                # cannot overtake the ones it handed to the pool.
+                cell = self._cells.get(path)
+                if cell is not None and cell.deliver(envelope):
+                    return cell
+                if parent.accepting:
+                    parent.routed[key] = parent.routed.get(key, 0) + 1
+                    parent.mailbox.put(Route(key, envelope))
+                    return None
         if cell is None:
             self.give_up(path, envelope, "no such actor", ActorNotFound)
         else:
@@ -184,6 +200,13 @@ class ActorSystem:
             self.exit_reason = reason
         self._stop_requested.set()
 
+    def stop_budget(self, timeout: float) -> float:
+        """How long one actor may take to stop: its own ``timeout``, cut to what is left
+        of the deadline once :meth:`shutdown` has begun, so the whole drain fits in it."""
+        if self._shutdown_deadline is None:
+            return timeout
+        return max(0.0, min(timeout, self._shutdown_deadline - time.monotonic()))
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until shutdown is requested or the root gives up; False on timeout."""
         return self._stop_requested.wait(timeout)
@@ -197,12 +220,19 @@ class ActorSystem:
         if self._state in ("stopping", "stopped"):
             return
         self._state = "stopping"
+        self._shutdown_deadline = time.monotonic() + timeout
         self._stop_requested.set()
         root, actor = self._root, self._root_actor
         if root is not None and actor is not None:
             root.close_intake()
             stop_actor(self, root, actor, timeout)
             root.state = LifecycleState.STOPPED
+        # After the root gave up, its children were stopped for a restart that never came
+        # and their cells still take messages: close them so that what is sent is
+        # dead-lettered instead of lost. Cells whose actor is stuck are left alone.
+        for cell in list(self._cells.values()):
+            if cell.actor is None or cell.actor.done.is_set():
+                retire(self, cell, "actor stopped")
         self.timers.close()
         self._state = "stopped"
         logger.info("actor system stopped ({})", self.exit_reason or "shutdown")

@@ -1,0 +1,53 @@
+"""The bot's persistence: a synchronous :class:`Store` over one SQLite file.
+
+Knows nothing of Telegram, actors or the runtime. Everything it returns is a frozen msgspec
+record; everything it raises derives from :class:`StorageError` (tree in ``errors.py``).
+"""
+
+from storage.chats import Chat, ChatKind, ChatSettings
+from storage.connection import DEFAULT_BUSY_TIMEOUT, Clock
+from storage.context import Role, Turn, estimate_tokens
+from storage.errors import (
+    ConstraintViolation,
+    MigrationError,
+    RecordNotFound,
+    StorageError,
+    StorageUnavailable,
+    StoreClosed,
+)
+from storage.llm_requests import LlmRequest, LlmRequestStats, ProviderStats, RequestStatus
+from storage.migrations import AppliedMigration
+from storage.model_cache import ModelDiff, ModelEntry
+from storage.record import Record
+from storage.store import Store
+from storage.users import User, UserCounts, UserState, UserUpsert
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "AppliedMigration",
+    "Chat",
+    "ChatKind",
+    "ChatSettings",
+    "Clock",
+    "ConstraintViolation",
+    "LlmRequest",
+    "LlmRequestStats",
+    "MigrationError",
+    "ModelDiff",
+    "ModelEntry",
+    "ProviderStats",
+    "Record",
+    "RecordNotFound",
+    "RequestStatus",
+    "Role",
+    "StorageError",
+    "StorageUnavailable",
+    "Store",
+    "StoreClosed",
+    "Turn",
+    "User",
+    "UserCounts",
+    "UserState",
+    "UserUpsert",
+    "estimate_tokens",
+]

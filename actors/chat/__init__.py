@@ -1,0 +1,1 @@
+"""One actor per chat: the conversation, access control and commands."""

@@ -1,0 +1,137 @@
+"""What a chat session receives: updates from the gateway and answers from providers.
+
+The protocol is the union alias :data:`SessionMessage` at the bottom.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from runtime import Message
+
+ChatKind = Literal["private", "group", "supergroup", "channel"]
+
+
+class UserRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Who sent an update, as Telegram describes them."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} (@{self.username})" if self.username else self.first_name
+
+
+class IncomingText(Message, frozen=True, kw_only=True):
+    """A user wrote plain text in the chat."""
+
+    update_id: int
+    chat_id: int
+    chat_kind: ChatKind
+    message_id: int
+    user: UserRef
+    text: str
+
+
+class IncomingCommand(Message, frozen=True, kw_only=True):
+    """A user sent a /command (lower-cased, without the @botname suffix)."""
+
+    update_id: int
+    chat_id: int
+    chat_kind: ChatKind
+    message_id: int
+    user: UserRef
+    command: str
+    args: tuple[str, ...] = ()
+
+
+class ButtonPressed(Message, frozen=True, kw_only=True):
+    """A user pressed an inline button on one of the bot's messages."""
+
+    update_id: int
+    chat_id: int
+    message_id: int
+    callback_id: str
+    user: UserRef
+    data: str
+
+
+class UnsupportedContent(Message, frozen=True, kw_only=True):
+    """A user sent something the bot cannot read yet (a sticker, a photo...)."""
+
+    update_id: int
+    chat_id: int
+    chat_kind: ChatKind
+    message_id: int
+    user: UserRef
+    kind: str
+
+
+class AnswerChunk(Message, frozen=True, kw_only=True):
+    """More answer text streamed by a provider for one request."""
+
+    request_id: str
+    text: str
+
+
+class AnswerDone(Message, frozen=True, kw_only=True):
+    """The provider finished answering; ``text`` is the whole answer."""
+
+    request_id: str
+    provider: str
+    model: str
+    text: str
+    tokens_in: int | None
+    tokens_out: int | None
+    latency_ms: int
+
+
+class AnswerFailed(Message, frozen=True, kw_only=True):
+    """The provider could not answer; ``error`` is the error class name (for logs)."""
+
+    request_id: str
+    provider: str
+    model: str
+    error: str
+    detail: str
+    latency_ms: int
+
+
+class ModelsListed(Message, frozen=True, kw_only=True):
+    """A provider's models, in answer to ``ListModels``; empty with ``error`` if it failed."""
+
+    provider: str
+    models: tuple[str, ...]
+    default_model: str
+    error: str | None = None
+
+
+class ModelMenuDue(Message, frozen=True, kw_only=True):
+    """Timer: stop waiting for slow providers and show the /model menu now."""
+
+    menu_id: str
+
+
+class GenerationOverdue(Message, frozen=True, kw_only=True):
+    """Timer: a provider never reported back on this request."""
+
+    request_id: str
+
+
+SessionMessage = (
+    IncomingText
+    | IncomingCommand
+    | ButtonPressed
+    | UnsupportedContent
+    | AnswerChunk
+    | AnswerDone
+    | AnswerFailed
+    | ModelsListed
+    | ModelMenuDue
+    | GenerationOverdue
+)

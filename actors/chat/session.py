@@ -1,0 +1,600 @@
+"""The chat session: one actor per chat, living in the ``/sessions`` keyed pool.
+
+It decides everything about a conversation: who may talk (access requests and admin
+decisions), the commands, the context (persisted on every turn, so a restart or a
+passivation loses nothing), and the answer in flight. Messages that arrive while an
+answer is being generated wait in order in ``_waiting``; each is answered in turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from actors.chat import texts
+from actors.chat.messages import (
+    AnswerChunk,
+    AnswerDone,
+    AnswerFailed,
+    ButtonPressed,
+    ChatKind,
+    GenerationOverdue,
+    IncomingCommand,
+    IncomingText,
+    ModelMenuDue,
+    ModelsListed,
+    UnsupportedContent,
+    UserRef,
+)
+from actors.llm.provider import Generate, ListModels
+from actors.llm.wire import Turn as LlmTurn
+from actors.storage import (
+    AppendTurn,
+    ChatState,
+    ClearContext,
+    GetUser,
+    ListUsers,
+    OpenChat,
+    RecordLlmRequest,
+    RegisterUser,
+    SetChatModel,
+    SetUserState,
+)
+from actors.telegram.messages import (
+    AnswerButton,
+    Button,
+    EditText,
+    FinishAnswer,
+    SendText,
+    ShowDraft,
+    ShowTyping,
+)
+from runtime import Actor, ActorContext, Address, current_correlation_id, receive
+from storage import ChatSettings, User, UserState, UserUpsert, estimate_tokens
+
+ACTIVE_CACHE_SECONDS = 10.0
+MENU_WAIT_SECONDS = 3.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSettings:
+    """What every session needs to know from the configuration."""
+
+    admin_ids: frozenset[int]
+    default_provider: str
+    provider_models: Mapping[str, str]  # provider -> its default model
+    system_prompt: str
+    context_budget: int = 6000
+    edit_interval: float = 1.0
+    generation_timeout: float = 300.0
+    storage_timeout: float = 10.0
+
+
+@dataclass(kw_only=True)
+class _Answer:
+    request_id: str
+    user_id: int
+    message_id: int
+    question: str
+    provider: str
+    model: str
+    parts: list[str] = field(default_factory=list)
+    last_draft_at: float = 0.0
+
+
+@dataclass(kw_only=True)
+class _Menu:
+    menu_id: str
+    listed: dict[str, ModelsListed] = field(default_factory=dict)
+    shown: bool = False
+
+
+def menu_token(provider: str, model: str) -> str:
+    """callback_data for a model button: fixed length, whatever the model name's length."""
+    digest = hashlib.sha1(f"{provider}\x00{model}".encode(), usedforsecurity=False)
+    return "m:" + digest.hexdigest()[:16]
+
+
+class ChatSession(Actor):
+    """See the module docstring. The chat id is this actor's pool key."""
+
+    def __init__(
+        self,
+        context: ActorContext,
+        *,
+        settings: SessionSettings,
+        storage: Address,
+        gateway: Address,
+        providers: Mapping[str, Address],
+    ) -> None:
+        super().__init__(context)
+        self.chat_id = int(context.key or "0")
+        self._settings = settings
+        self._storage = storage
+        self._gateway = gateway
+        self._providers = providers
+        self._chat: ChatSettings | None = None
+        self._turns: list[LlmTurn] = []
+        self._waiting: deque[IncomingText] = deque()
+        self._answer: _Answer | None = None
+        self._menu: _Menu | None = None
+        self._choices: dict[str, tuple[str, str]] = {}
+        self._active_until: dict[int, float] = {}
+
+    # -- context -------------------------------------------------------------------------
+
+    def _open(self, kind: ChatKind) -> ChatSettings:
+        if self._chat is None:
+            state: ChatState = self._storage.ask(
+                OpenChat(chat_id=self.chat_id, kind=kind), timeout=self._settings.storage_timeout
+            )
+            self._chat = state.settings
+            self._turns = [LlmTurn(role=t.role, text=t.text) for t in state.turns]
+        return self._chat
+
+    def _model(self) -> tuple[str, str]:
+        chat = self._chat
+        if chat and chat.provider is not None and chat.provider in self._providers and chat.model:
+            return chat.provider, chat.model
+        provider = self._settings.default_provider
+        if provider not in self._providers and self._providers:
+            provider = next(iter(self._providers))
+        return provider, self._settings.provider_models.get(provider, "")
+
+    def _remember(self, question: str, answer: str) -> None:
+        """Commit a question and its answer to the context, in memory and in storage.
+
+        Only answered questions enter the context: a question whose answer failed is
+        dropped, so the next message starts clean instead of dragging it along.
+        """
+        budget = self._settings.context_budget
+        for role, text in (("user", question), ("assistant", answer)):
+            self._storage.tell(
+                AppendTurn(
+                    chat_id=self.chat_id,
+                    role="user" if role == "user" else "assistant",
+                    text=text,
+                    budget=budget,
+                )
+            )
+            self._turns.append(LlmTurn(role="user" if role == "user" else "assistant", text=text))
+        total = sum(estimate_tokens(t.text) for t in self._turns)
+        while self._turns and total > budget:
+            total -= estimate_tokens(self._turns.pop(0).text)
+
+    def _prompt(self, question: str) -> tuple[LlmTurn, ...]:
+        """System prompt, the context (same-role neighbours merged), then ``question``."""
+        merged: list[LlmTurn] = []
+        for turn in (*self._turns, LlmTurn(role="user", text=question)):
+            if merged and merged[-1].role == turn.role:
+                merged[-1] = LlmTurn(role=turn.role, text=f"{merged[-1].text}\n\n{turn.text}")
+            else:
+                merged.append(turn)
+        return (LlmTurn(role="system", text=self._settings.system_prompt), *merged)
+
+    # -- access ----------------------------------------------------------------------------
+
+    def _is_admin(self, user: UserRef) -> bool:
+        return user.id in self._settings.admin_ids
+
+    def _state_of(self, user: UserRef) -> UserState | None:
+        if self._is_admin(user):
+            if user.id not in self._active_until:
+                self._register(user, admin=True)
+                self._active_until[user.id] = float("inf")
+            return "active"
+        if self._active_until.get(user.id, 0.0) > time.monotonic():
+            return "active"
+        record: User | None = self._storage.ask(
+            GetUser(user_id=user.id), timeout=self._settings.storage_timeout
+        )
+        if record is not None and record.state == "active":
+            self._active_until[user.id] = time.monotonic() + ACTIVE_CACHE_SECONDS
+        return None if record is None else record.state
+
+    def _register(self, user: UserRef, *, admin: bool = False) -> UserUpsert:
+        result: UserUpsert = self._storage.ask(
+            RegisterUser(
+                user_id=user.id,
+                first_name=user.first_name,
+                username=user.username,
+                is_admin=admin,
+                initial_state="active" if admin else "pending",
+            ),
+            timeout=self._settings.storage_timeout,
+        )
+        return result
+
+    def _say(self, text: str, *, text_format: str = "plain", reply_to: int | None = None) -> None:
+        self._gateway.tell(
+            SendText(
+                chat_id=self.chat_id,
+                text=text,
+                format="plain" if text_format == "plain" else "markdown",
+                reply_to_message_id=reply_to,
+            )
+        )
+
+    def _refuse(self, state: UserState | None) -> None:
+        if state is None:
+            self._say(texts.ASK_FOR_ACCESS)
+        elif state == "pending":
+            self._say(texts.ACCESS_STILL_PENDING)
+        # blocked users are ignored: nothing they send reaches anyone
+
+    def _request_access(self, user: UserRef) -> None:
+        result = self._register(user)
+        if result.user.state == "active":
+            self._say(texts.WELCOME.format(name=user.first_name))
+            return
+        if result.user.state == "blocked":
+            return
+        self._say(texts.ACCESS_REQUESTED if result.created else texts.ACCESS_STILL_PENDING)
+        if result.created:
+            for admin_id in sorted(self._settings.admin_ids):
+                self._gateway.tell(
+                    SendText(
+                        chat_id=admin_id,
+                        text=f"Access request from {user.display_name}, id {user.id}.",
+                        format="plain",
+                        buttons=(
+                            (
+                                Button(text="Approve", data=f"a:approve:{user.id}"),
+                                Button(text="Reject", data=f"a:reject:{user.id}"),
+                            ),
+                        ),
+                    )
+                )
+
+    def _decide(self, admin: UserRef, user_id: int, approve: bool) -> str:
+        record: User | None = self._storage.ask(
+            GetUser(user_id=user_id), timeout=self._settings.storage_timeout
+        )
+        if record is None:
+            return f"No user with id {user_id} has asked for access."
+        target: UserState = "active" if approve else "blocked"
+        name = record.first_name
+        if record.state == target:
+            return f"{name} ({user_id}) is already {'approved' if approve else 'declined'}."
+        self._storage.ask(
+            SetUserState(user_id=user_id, state=target, by=admin.id),
+            timeout=self._settings.storage_timeout,
+        )
+        self._gateway.tell(
+            SendText(
+                chat_id=user_id,
+                text=texts.ACCESS_APPROVED if approve else texts.ACCESS_DECLINED,
+                format="plain",
+            )
+        )
+        logger.info("admin {} {} user {}", admin.id, "approved" if approve else "declined", user_id)
+        verdict = "✅ Approved" if approve else "❌ Declined"
+        return f"{verdict} {name} ({user_id})."
+
+    # -- incoming text ----------------------------------------------------------------------
+
+    @receive
+    def on_text(self, message: IncomingText) -> None:
+        self._open(message.chat_kind)
+        state = self._state_of(message.user)
+        if state != "active":
+            self._refuse(state)
+            return
+        self._waiting.append(message)
+        self._next_answer()
+
+    @receive
+    def on_unsupported(self, message: UnsupportedContent) -> None:
+        if self._state_of(message.user) == "active":
+            self._say(texts.UNSUPPORTED, reply_to=message.message_id)
+
+    def _next_answer(self) -> None:
+        if self._answer is not None or not self._waiting:
+            return
+        message = self._waiting.popleft()
+        provider, model = self._model()
+        address = self._providers.get(provider)
+        if address is None:
+            self._say(texts.NO_MODELS)
+            self._next_answer()
+            return
+        answer = _Answer(
+            request_id=uuid.uuid4().hex[:16],
+            user_id=message.user.id,
+            message_id=message.message_id,
+            question=message.text,
+            provider=provider,
+            model=model,
+        )
+        self._answer = answer
+        self._gateway.tell(ShowTyping(chat_id=self.chat_id))
+        address.tell(
+            Generate(
+                request_id=answer.request_id,
+                chat_id=self.chat_id,
+                model=model or None,
+                turns=self._prompt(message.text),
+            )
+        )
+        self.context.tell_later(
+            self._settings.generation_timeout, GenerationOverdue(request_id=answer.request_id)
+        )
+
+    # -- the answer --------------------------------------------------------------------------
+
+    @receive
+    def on_chunk(self, message: AnswerChunk) -> None:
+        answer = self._answer
+        if answer is None or answer.request_id != message.request_id:
+            return
+        answer.parts.append(message.text)
+        now = time.monotonic()
+        if now - answer.last_draft_at >= self._settings.edit_interval:
+            answer.last_draft_at = now
+            self._gateway.tell(
+                ShowDraft(
+                    chat_id=self.chat_id,
+                    draft_id=answer.request_id,
+                    markdown="".join(answer.parts),
+                    reply_to_message_id=self._reply_target(answer),
+                )
+            )
+
+    def _reply_target(self, answer: _Answer) -> int | None:
+        return None if self.chat_id > 0 else answer.message_id
+
+    @receive
+    def on_done(self, message: AnswerDone) -> None:
+        answer = self._answer
+        if answer is None or answer.request_id != message.request_id:
+            # An answer for an incarnation that crashed: still show and keep it.
+            self._gateway.tell(
+                FinishAnswer(
+                    chat_id=self.chat_id, draft_id=message.request_id, markdown=message.text
+                )
+            )
+            return
+        text = message.text if message.text.strip() else "(the model returned an empty answer)"
+        self._gateway.tell(
+            FinishAnswer(
+                chat_id=self.chat_id,
+                draft_id=answer.request_id,
+                markdown=text,
+                reply_to_message_id=self._reply_target(answer),
+            )
+        )
+        prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question))
+        self._remember(answer.question, message.text)
+        self._record(
+            answer,
+            message.latency_ms,
+            "ok",
+            None,
+            message.tokens_in if message.tokens_in is not None else prompt_tokens,
+            message.tokens_out if message.tokens_out is not None else estimate_tokens(message.text),
+        )
+        self._answer = None
+        self._next_answer()
+
+    @receive
+    def on_failed(self, message: AnswerFailed) -> None:
+        answer = self._answer
+        if answer is None or answer.request_id != message.request_id:
+            return
+        self._fail(answer, message.error, message.detail, message.latency_ms)
+
+    @receive
+    def on_overdue(self, message: GenerationOverdue) -> None:
+        answer = self._answer
+        if answer is not None and answer.request_id == message.request_id:
+            timeout = self._settings.generation_timeout
+            self._fail(
+                answer, "GenerationOverdue", f"no outcome after {timeout:g}s", int(timeout * 1000)
+            )
+
+    def _fail(self, answer: _Answer, error: str, detail: str, latency_ms: int) -> None:
+        logger.warning(
+            "answer for chat {} failed: {}: {} cid={}",
+            self.chat_id,
+            error,
+            detail,
+            current_correlation_id(),
+        )
+        self._gateway.tell(
+            FinishAnswer(
+                chat_id=self.chat_id,
+                draft_id=answer.request_id,
+                markdown="".join(answer.parts),
+                notice=texts.provider_failure(error),
+                reply_to_message_id=self._reply_target(answer),
+            )
+        )
+        self._record(answer, latency_ms, "failed", f"{error}: {detail}"[:500], 0, 0)
+        self._answer = None
+        self._next_answer()
+
+    def _record(  # noqa: PLR0917 - one private call site per outcome
+        self,
+        answer: _Answer,
+        latency_ms: int,
+        status: str,
+        error: str | None,
+        tokens_in: int,
+        tokens_out: int,
+    ) -> None:
+        self._storage.tell(
+            RecordLlmRequest(
+                chat_id=self.chat_id,
+                user_id=answer.user_id,
+                provider=answer.provider,
+                model=answer.model,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                latency_ms=latency_ms,
+                status="ok" if status == "ok" else "failed",
+                error=error,
+                correlation_id=current_correlation_id(),
+            )
+        )
+
+    # -- commands ----------------------------------------------------------------------------
+
+    @receive
+    def on_command(self, message: IncomingCommand) -> None:
+        self._open(message.chat_kind)
+        command, user = message.command, message.user
+        if command == "ping":
+            self._say(texts.BOT_READY)
+            return
+        if command == "start":
+            if self._is_admin(user):
+                self._state_of(user)
+                self._say(texts.WELCOME.format(name=user.first_name))
+            else:
+                self._request_access(user)
+            return
+        state = self._state_of(user)
+        if state != "active":
+            self._refuse(state)
+            return
+        if command == "help":
+            provider, model = self._model()
+            help_text = texts.HELP.format(model=f"{provider} · {model}")
+            self._say(help_text + (texts.ADMIN_HELP if self._is_admin(user) else ""))
+        elif command == "clear":
+            self._storage.tell(ClearContext(chat_id=self.chat_id))
+            self._turns.clear()
+            self._say(texts.CONTEXT_CLEARED)
+        elif command == "model":
+            self._open_menu()
+        elif command == "admin":
+            self._admin(user, message.args)
+        else:
+            self._say(texts.UNKNOWN_COMMAND.format(command=command))
+
+    def _admin(self, user: UserRef, args: tuple[str, ...]) -> None:
+        if not self._is_admin(user):
+            self._say(texts.ADMINS_ONLY)
+            return
+        action = args[0].lower() if args else ""
+        if action in ("approve", "reject") and len(args) == 2 and args[1].lstrip("-").isdigit():  # noqa: PLR2004
+            self._say(self._decide(user, int(args[1]), approve=action == "approve"))
+        elif action == "users":
+            wanted = args[1].lower() if len(args) > 1 else None
+            state: UserState | None = None
+            if wanted in ("pending", "active", "blocked"):
+                state = wanted  # type: ignore[assignment]
+            users: tuple[User, ...] = self._storage.ask(
+                ListUsers(state=state, limit=50), timeout=self._settings.storage_timeout
+            )
+            lines = [f"{u.id} · {u.first_name} · {u.state}" for u in users] or ["no users"]
+            self._say("\n".join(lines))
+        else:
+            self._say(texts.ADMIN_HELP.strip())
+
+    # -- /model --------------------------------------------------------------------------------
+
+    def _open_menu(self) -> None:
+        if not self._providers:
+            self._say(texts.NO_MODELS)
+            return
+        menu = _Menu(menu_id=uuid.uuid4().hex[:8])
+        self._menu = menu
+        for address in self._providers.values():
+            address.tell(ListModels(chat_id=self.chat_id))
+        self.context.tell_later(MENU_WAIT_SECONDS, ModelMenuDue(menu_id=menu.menu_id))
+
+    @receive
+    def on_models(self, message: ModelsListed) -> None:
+        menu = self._menu
+        if menu is None or menu.shown:
+            return
+        menu.listed[message.provider] = message
+        if set(menu.listed) >= set(self._providers):
+            self._show_menu(menu)
+
+    @receive
+    def on_menu_due(self, message: ModelMenuDue) -> None:
+        menu = self._menu
+        if menu is not None and menu.menu_id == message.menu_id and not menu.shown:
+            self._show_menu(menu)
+
+    def _show_menu(self, menu: _Menu) -> None:
+        menu.shown = True
+        current = self._model()
+        rows: list[tuple[Button, ...]] = []
+        for provider in self._providers:
+            listed = menu.listed.get(provider)
+            for model in listed.models if listed else ():
+                token = menu_token(provider, model)
+                self._choices[token] = (provider, model)
+                mark = "✓ " if (provider, model) == current else ""
+                rows.append((Button(text=f"{mark}{provider} · {model}", data=token),))
+        if not rows:
+            self._say(texts.NO_MODELS)
+            return
+        self._gateway.tell(
+            SendText(
+                chat_id=self.chat_id,
+                text=f"Current model: {current[0]} · {current[1]}\nChoose a model:",
+                format="plain",
+                buttons=tuple(rows),
+            )
+        )
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    @receive
+    def on_button(self, message: ButtonPressed) -> None:
+        user = message.user
+        data = message.data
+        if data.startswith("a:"):
+            self._admin_button(message)
+            return
+        if self._state_of(user) != "active":
+            self._gateway.tell(AnswerButton(callback_id=message.callback_id))
+            return
+        choice = self._choices.get(data)
+        if choice is None:
+            self._gateway.tell(
+                AnswerButton(callback_id=message.callback_id, text=texts.MENU_EXPIRED)
+            )
+            return
+        provider, model = choice
+        self._storage.tell(SetChatModel(chat_id=self.chat_id, provider=provider, model=model))
+        self._chat = ChatSettings(
+            provider=provider, model=model, mode=self._chat.mode if self._chat else None
+        )
+        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=f"Model: {model}"))
+        self._gateway.tell(
+            EditText(
+                chat_id=self.chat_id,
+                message_id=message.message_id,
+                text=f"Model set: {provider} · {model}",
+                format="plain",
+            )
+        )
+
+    def _admin_button(self, message: ButtonPressed) -> None:
+        parts = message.data.split(":")
+        if not self._is_admin(message.user):
+            self._gateway.tell(
+                AnswerButton(callback_id=message.callback_id, text=texts.ADMINS_ONLY)
+            )
+            return
+        if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():  # noqa: PLR2004
+            self._gateway.tell(AnswerButton(callback_id=message.callback_id))
+            return
+        verdict = self._decide(message.user, int(parts[2]), approve=parts[1] == "approve")
+        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=verdict[:190]))
+        self._gateway.tell(
+            EditText(
+                chat_id=self.chat_id, message_id=message.message_id, text=verdict, format="plain"
+            )
+        )

@@ -1,0 +1,542 @@
+"""The bot's configuration: one TOML file plus secrets from the environment, read once at start.
+
+:func:`load_config` turns ``config.toml`` into a tree of frozen Structs, one per section, so
+each actor can be handed only its own section::
+
+    Config
+    ├── telegram   TelegramConfig    token, Bot API address, admins, polling and rate limits
+    ├── storage    StorageConfig     database and file paths (absolute after loading)
+    ├── llm        LLMConfig         default provider, system prompt, token budgets
+    ├── providers  {name: ProviderConfig}   one per [providers.NAME] table
+    ├── sessions   SessionsConfig    conversation actor lifetimes
+    ├── shutdown   ShutdownConfig    how long stopping may take
+    └── logging    LoggingConfig     level and format
+
+Secrets (the bot token, API keys) may come from the environment, which wins when the variable is
+set and non-empty: ``TELEGRAM_BOT_TOKEN`` and ``<NAME>_API_KEY`` per provider (see
+:func:`api_key_env_var`). They are held in :class:`Secret`, whose repr is ``Secret('***')``, so
+printing or logging a config never leaks them.
+
+Every problem raises :class:`~actors.errors.ConfigError` with one line naming the file, the key
+and the problem, e.g. ``config.toml: [telegram] admin_ids: expected an array of integers, got
+"123"``. A provider without an API key is not an error: :meth:`Config.skipped_providers` names
+it so that ``main.py`` can say so. Nothing here logs or reads ``os.environ`` by itself.
+"""
+
+import datetime as dt
+import difflib
+import hmac
+import json
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Final, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+import msgspec.inspect as mi
+
+from actors.errors import ConfigError
+
+TOKEN_ENV_VAR: Final = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
+
+_T = TypeVar("_T")
+
+DEFAULT_SYSTEM_PROMPT: Final = (
+    "You are a helpful assistant talking with people in a Telegram chat. "
+    "Answer clearly and concisely, in the language the user writes in. "
+    "Prefer short paragraphs and lists; put code in fenced code blocks. "
+    "If you are not sure about something, say so."
+)
+
+
+class Secret:
+    """A credential that never shows itself in a repr, str or f-string; ``reveal()`` gives it.
+
+    Immutable and compared by value, so Structs holding one stay frozen and comparable.
+    Its falsiness means "not set".
+    """
+
+    __slots__ = ("_value",)
+    _value: str
+
+    def __init__(self, value: str = "") -> None:
+        object.__setattr__(self, "_value", value)
+
+    def reveal(self) -> str:
+        """Return the secret itself: only where it is sent, never where it is shown."""
+        return self._value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+NonNegativeFloat = Annotated[float, msgspec.Meta(ge=0)]
+NonEmptyStr = Annotated[str, msgspec.Meta(min_length=1)]
+TelegramMessageLength = Annotated[int, msgspec.Meta(ge=1, le=4096)]
+ProviderKind = Literal["openai", "gemini"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Strict base of every section: immutable, keyword-only, and a typo is an error."""
+
+
+class TelegramConfig(_Section, frozen=True, kw_only=True):
+    """[telegram]: how to reach the Bot API and how fast we may talk to it."""
+
+    token: Secret = Secret()
+    api_base_url: str = "https://api.telegram.org"
+    admin_ids: tuple[int, ...] = ()
+    poll_timeout: PositiveInt = 30
+    max_message_chars: TelegramMessageLength = 4096
+    edit_interval: PositiveFloat = 1.0
+    per_chat_rate: PositiveFloat = 1.0
+    group_rate_per_minute: PositiveInt = 20
+    global_rate: PositiveFloat = 30.0
+    request_timeout: PositiveFloat = 20.0
+
+
+class StorageConfig(_Section, frozen=True, kw_only=True):
+    """[storage]: where the database and downloaded files live (absolute after loading)."""
+
+    path: Path = Path("data/bot.sqlite3")
+    files_dir: Path = Path("data/files")
+
+
+class LLMConfig(_Section, frozen=True, kw_only=True):
+    """[llm]: what every conversation starts with."""
+
+    default_provider: NonEmptyStr = "deepseek"
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    context_token_budget: PositiveInt = 6000
+    max_answer_tokens: PositiveInt | None = None
+
+
+class ProviderConfig(_Section, frozen=True, kw_only=True):
+    """[providers.NAME]: one LLM API; ``name`` is the table's name, filled in by the loader."""
+
+    name: NonEmptyStr
+    kind: ProviderKind = "openai"
+    base_url: str
+    api_key: Secret = Secret()
+    default_model: NonEmptyStr
+    models: tuple[str, ...] = ()
+    timeout: PositiveFloat = 60.0
+    max_concurrency: PositiveInt = 8
+    max_retries: NonNegativeInt = 3
+    circuit_failure_threshold: PositiveInt = 5
+    circuit_reset_seconds: PositiveFloat = 30.0
+
+
+class SessionsConfig(_Section, frozen=True, kw_only=True):
+    """[sessions]: lifetimes of the per-chat conversation actors."""
+
+    idle_seconds: PositiveFloat = 600.0
+    max_alive: PositiveInt = 1000
+    poison_after: PositiveInt = 3
+
+
+class ShutdownConfig(_Section, frozen=True, kw_only=True):
+    """[shutdown]: how long actors get to finish their work when the bot stops."""
+
+    grace_seconds: NonNegativeFloat = 10.0
+
+
+class LoggingConfig(_Section, frozen=True, kw_only=True):
+    """[logging]: loguru level and whether lines are JSON."""
+
+    level: LogLevel = "INFO"
+    json: bool = False
+
+
+def _builtin_providers() -> Mapping[str, ProviderConfig]:
+    """The providers used when the file has no [providers] table at all."""
+    return MappingProxyType(
+        {
+            "deepseek": ProviderConfig(
+                name="deepseek",
+                kind="openai",
+                base_url="https://api.deepseek.com/v1",
+                default_model="deepseek-chat",
+            ),
+            "mistral": ProviderConfig(
+                name="mistral",
+                kind="openai",
+                base_url="https://api.mistral.ai/v1",
+                default_model="mistral-small-latest",
+            ),
+            "gemini": ProviderConfig(
+                name="gemini",
+                kind="gemini",
+                base_url="https://generativelanguage.googleapis.com/v1beta",
+                default_model="gemini-2.5-flash",
+            ),
+        }
+    )
+
+
+class Config(_Section, frozen=True, kw_only=True):
+    """The whole configuration; hand each actor only its own section."""
+
+    telegram: TelegramConfig = TelegramConfig()
+    storage: StorageConfig = StorageConfig()
+    llm: LLMConfig = LLMConfig()
+    providers: Mapping[str, ProviderConfig] = msgspec.field(default_factory=_builtin_providers)
+    sessions: SessionsConfig = SessionsConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    def usable_providers(self) -> Mapping[str, ProviderConfig]:
+        """The configured providers that have an API key, in file order."""
+        return MappingProxyType({n: p for n, p in self.providers.items() if p.api_key})
+
+    def skipped_providers(self) -> tuple[str, ...]:
+        """Names of configured providers left unused because they have no API key."""
+        return tuple(n for n, p in self.providers.items() if not p.api_key)
+
+
+def api_key_env_var(provider: str) -> str:
+    """The environment variable holding a provider's key: ``my-llm`` -> ``MY_LLM_API_KEY``."""
+    return re.sub(r"[^A-Z0-9]", "_", provider.upper()) + "_API_KEY"
+
+
+def load_config(path: Path, environ: Mapping[str, str]) -> Config:
+    """Read, decode and validate the configuration, once, at start.
+
+    Args:
+        path: the TOML file; relative [storage] paths are resolved against its directory.
+        environ: where secrets may come from (``os.environ`` in production).
+
+    Raises:
+        ConfigError: one line naming the file, the key and the problem.
+    """
+    raw = _read_toml(path)
+    config = _decode(raw, path)
+    config = _apply_environment(config, environ)
+    config = _normalize(config, path)
+    _validate(config, path)
+    return config
+
+
+# --- reading and decoding -------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.fullmatch(r"(?P<problem>.*) \(at (?P<where>[^()]+)\)", str(exc))
+        if match is None:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        problem, where = match["problem"], match["where"]
+        raise ConfigError(f"{path}: {where}: invalid TOML: {problem}") from None
+
+
+def _decode(raw: dict[str, Any], path: Path) -> Config:
+    """Decode section by section; providers one at a time, so errors can name them."""
+    rest = {key: value for key, value in raw.items() if key != "providers"}
+    config = _convert(rest, Config, path, raw, ())
+    if "providers" not in raw:
+        return config
+    tables = raw["providers"]
+    if not isinstance(tables, dict):
+        problem = f"expected a table of provider tables, got {_show(tables)}"
+        raise ConfigError(f"{path}: [providers]: {problem}")
+    providers: dict[str, ProviderConfig] = {}
+    for name, table in tables.items():
+        where = ("providers", name)
+        if isinstance(table, dict) and "name" in table:
+            problem = "unknown key (a provider is named by its table)"
+            raise ConfigError(f"{path}: {_where((*where, 'name'))}: {problem}")
+        data = {**table, "name": name} if isinstance(table, dict) else table
+        providers[name] = _convert(data, ProviderConfig, path, raw, where)
+    return msgspec.structs.replace(config, providers=MappingProxyType(providers))
+
+
+def _convert(data: object, into: type[_T], path: Path, raw: object, prefix: tuple[str, ...]) -> _T:
+    try:
+        return msgspec.convert(data, into, dec_hook=_dec_hook)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {_explain(str(exc), raw, prefix)}") from None
+
+
+def _dec_hook(into: type, value: object) -> object:
+    """Build our custom field types; a TypeError or ValueError becomes a ValidationError."""
+    if into is Secret:
+        if not isinstance(value, str):
+            raise TypeError("expected a string")
+        return Secret(value.strip())
+    if isinstance(into, type) and issubclass(into, Path):
+        if not isinstance(value, str) or not value:
+            raise TypeError("expected a non-empty path")
+        return Path(value)
+    raise NotImplementedError  # pragma: no cover - no other custom types in the tree
+
+
+# --- after decoding -------------------------------------------------------------------------
+
+
+def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
+    telegram = config.telegram
+    if token := environ.get(TOKEN_ENV_VAR, "").strip():
+        telegram = msgspec.structs.replace(telegram, token=Secret(token))
+    providers = {}
+    for name, provider in config.providers.items():
+        if key := environ.get(api_key_env_var(name), "").strip():
+            provider = msgspec.structs.replace(provider, api_key=Secret(key))  # noqa: PLW2901
+        providers[name] = provider
+    return msgspec.structs.replace(config, telegram=telegram, providers=MappingProxyType(providers))
+
+
+def _normalize(config: Config, path: Path) -> Config:
+    """Make storage paths absolute and drop trailing slashes from base URLs."""
+    base = path.absolute().parent
+
+    def resolve(p: Path) -> Path:
+        p = p.expanduser()
+        return p if p.is_absolute() else base / p
+
+    storage = msgspec.structs.replace(
+        config.storage,
+        path=resolve(config.storage.path),
+        files_dir=resolve(config.storage.files_dir),
+    )
+    telegram = msgspec.structs.replace(
+        config.telegram, api_base_url=config.telegram.api_base_url.rstrip("/")
+    )
+    providers = {
+        name: msgspec.structs.replace(provider, base_url=provider.base_url.rstrip("/"))
+        for name, provider in config.providers.items()
+    }
+    return msgspec.structs.replace(
+        config, storage=storage, telegram=telegram, providers=MappingProxyType(providers)
+    )
+
+
+def _validate(config: Config, path: Path) -> None:
+    """The checks a type cannot express; the first problem found is raised."""
+    urls: list[tuple[tuple[str, ...], str]] = [
+        (("telegram", "api_base_url"), config.telegram.api_base_url),
+        *((("providers", n, "base_url"), p.base_url) for n, p in config.providers.items()),
+    ]
+    for where, url in urls:
+        if problem := _url_problem(url):
+            raise ConfigError(f"{path}: {_where(where)}: {problem}")
+    default = config.llm.default_provider
+    if default not in config.providers:
+        names = ", ".join(json.dumps(n) for n in config.providers) or "none"
+        problem = f"{json.dumps(default)} is not a configured provider (configured: {names})"
+        raise ConfigError(f"{path}: [llm] default_provider: {problem}")
+    if not config.telegram.token:
+        raise ConfigError(
+            f"no Telegram bot token: set {TOKEN_ENV_VAR} or [telegram] token in {path}"
+        )
+
+
+def _url_problem(url: str) -> str | None:
+    problem = f"expected an http:// or https:// URL, got {_show(url)}"
+    if any(char.isspace() for char in url):
+        return problem
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return problem
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return problem
+    if parts.query or parts.fragment:
+        return f"must not have a query or fragment, got {_show(url)}"
+    return None
+
+
+# --- explaining msgspec's errors ------------------------------------------------------------
+
+_ERROR = re.compile(r"(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_PATH_PART = re.compile(r"\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)|\[(?P<index>\d+|\.\.\.)\]")
+_MISSING: Final = object()
+
+
+def _explain(error: str, raw: object, prefix: tuple[str, ...]) -> str:
+    """Turn ``Expected `int`, got `str` - at `$.telegram.x``` into ``[telegram] x: ...``."""
+    match = _ERROR.fullmatch(error)
+    assert match is not None  # the pattern matches any string
+    message, keys = match["message"], _parse_path(match["path"] or "")
+    where = (*prefix, *keys)
+    if unknown := re.fullmatch(r"Object contains unknown field `(.+)`", message):
+        return _unknown_key(where, unknown[1], raw)
+    if missing := re.fullmatch(r"Object missing required field `(.+)`", message):
+        return f"{_where((*where, missing[1]))}: missing; this key is required"
+    expected, value = _type_at(where), _value_at(raw, where)
+    if expected is None or value is _MISSING:  # pragma: no cover - msgspec's own words then
+        return f"{_where(where)}: {message[:1].lower()}{message[1:]}"
+    if isinstance(expected, mi.LiteralType):
+        choices = ", ".join(json.dumps(choice) for choice in _choices(where, expected))
+        return f"{_where(where)}: must be one of {choices}, got {_show(value)}"
+    got = _kind(value) if _is_secret(expected) else _show(value)
+    return f"{_where(where)}: expected {_describe(expected)}, got {got}"
+
+
+def _choices(keys: tuple[str, ...], literal: mi.LiteralType) -> tuple[object, ...]:
+    """A Literal's values in the order written in the code (``type_info`` sorts them)."""
+    table = _type_at(keys[:-1])
+    if isinstance(table, mi.StructType):
+        hint = typing.get_type_hints(table.cls).get(keys[-1])
+        if set(typing.get_args(hint)) == set(literal.values):
+            return typing.get_args(hint)
+    return literal.values  # pragma: no cover - every Literal in the tree is a Struct field
+
+
+def _parse_path(path: str) -> tuple[str, ...]:
+    """``.telegram.admin_ids[1]`` -> ``("telegram", "admin_ids")``: stop at an array index."""
+    keys: list[str] = []
+    for part in _PATH_PART.finditer(path):
+        if part["key"] is None:
+            break
+        keys.append(part["key"])
+    return tuple(keys)
+
+
+def _unknown_key(where: tuple[str, ...], key: str, raw: object) -> str:
+    table = _type_at(where)
+    known = [f.encode_name for f in table.fields] if isinstance(table, mi.StructType) else []
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
+    if not where and isinstance(_value_at(raw, (key,)), dict):
+        return f"[{_quote(key)}]: unknown section{hint}"
+    return f"{_where((*where, key))}: unknown key{hint}"
+
+
+def _where(keys: tuple[str, ...]) -> str:
+    """``("providers", "x", "kind")`` -> ``[providers.x] kind``; a table -> ``[providers.x]``."""
+    if isinstance(_type_at(keys), mi.StructType | mi.DictType):
+        return f"[{'.'.join(map(_quote, keys))}]"
+    *table, key = keys
+    return f"[{'.'.join(map(_quote, table))}] {_quote(key)}" if table else _quote(key)
+
+
+def _quote(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _type_at(keys: tuple[str, ...]) -> mi.Type | None:
+    node: mi.Type | None = mi.type_info(Config)
+    for key in keys:
+        node = _unwrap(node)
+        if isinstance(node, mi.StructType):
+            node = next((f.type for f in node.fields if f.encode_name == key), None)
+        elif isinstance(node, mi.DictType):
+            node = node.value_type
+        else:
+            return None
+    return _unwrap(node)
+
+
+def _unwrap(node: mi.Type | None) -> mi.Type | None:
+    """An optional value is just one that may be left out: TOML has no null."""
+    if isinstance(node, mi.UnionType):
+        rest = [t for t in node.types if not isinstance(t, mi.NoneType)]
+        return rest[0] if len(rest) == 1 else node
+    return node
+
+
+def _value_at(raw: object, keys: tuple[str, ...]) -> object:
+    for key in keys:
+        if not isinstance(raw, dict) or key not in raw:
+            return _MISSING
+        raw = raw[key]
+    return raw
+
+
+def _is_secret(node: mi.Type) -> bool:
+    return isinstance(node, mi.CustomType) and node.cls is Secret
+
+
+def _describe(node: mi.Type) -> str:  # noqa: PLR0911 - one line per kind of value
+    """What a value of this type looks like, in words a TOML author knows."""
+    if isinstance(node, mi.BoolType):
+        return "true or false"
+    if isinstance(node, mi.IntType | mi.FloatType):
+        return _describe_number(node)
+    if isinstance(node, mi.StrType):
+        return "a non-empty string" if node.min_length else "a string"
+    if isinstance(node, mi.CustomType):
+        return "a string" if node.cls is Secret else "a non-empty path"
+    if isinstance(node, mi.VarTupleType):
+        items = {"IntType": "integers", "StrType": "strings"}
+        return f"an array of {items.get(type(node.item_type).__name__, 'values')}"
+    if isinstance(node, mi.StructType | mi.DictType):
+        return "a table"
+    return "a different value"  # pragma: no cover - every type in the tree is listed above
+
+
+def _describe_number(node: mi.IntType | mi.FloatType) -> str:
+    noun = "integer" if isinstance(node, mi.IntType) else "number"
+    if isinstance(node, mi.IntType) and node.ge is not None and node.le is not None:
+        return f"an integer from {node.ge} to {node.le}"
+    if node.gt == 0 or (isinstance(node, mi.IntType) and node.ge == 1):
+        return f"a positive {noun}"
+    if node.ge == 0:
+        return f"a non-negative {noun}"
+    return f"an {noun}" if noun == "integer" else "a number"
+
+
+def _kind(value: object) -> str:
+    """The TOML kind of a value, for errors that must not echo it (secrets)."""
+    kinds: list[tuple[type | tuple[type, ...], str]] = [
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "a table"),
+        ((dt.date, dt.time), "a date or time"),
+    ]
+    return next((name for cls, name in kinds if isinstance(value, cls)), "a value")
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A value as it would be written in TOML, cut short if long."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_show(item, limit) for item in value) + "]"
+    elif isinstance(value, dict):
+        text = "a table"
+    elif isinstance(value, dt.date | dt.time):
+        text = value.isoformat()
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,202 @@
+"""The provider actor: one per configured LLM provider, owning its ProviderClient.
+
+Requests run as coroutines on the shared event loop, so a slow answer for one chat never
+delays another (up to the provider's concurrency limit). Every outcome reaches the
+asking chat's session as a message: chunks as they stream, then done or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import time
+
+from loguru import logger
+
+from actors.chat.messages import AnswerChunk, AnswerDone, AnswerFailed, ModelsListed
+from actors.config import ProviderConfig
+from actors.errors import ProviderError
+from actors.llm.client import ProviderClient
+from actors.llm.wire import ModelInfo, TextDelta, Turn, Usage
+from runtime import Actor, ActorContext, Address, AsyncLoop, Message, receive
+
+MODELS_TTL = 600.0
+
+
+class Generate(Message, frozen=True, kw_only=True):
+    """Answer ``turns`` (system prompt first) for chat ``chat_id``, streaming."""
+
+    request_id: str
+    chat_id: int
+    model: str | None
+    turns: tuple[Turn, ...]
+
+
+class ListModels(Message, frozen=True, kw_only=True):
+    """Tell chat ``chat_id``'s session which models this provider offers."""
+
+    chat_id: int
+
+
+class CountInFlight(Message, frozen=True, kw_only=True):
+    """Ask: how many answers are being generated right now (for graceful shutdown)."""
+
+
+class ModelsFetched(Message, frozen=True, kw_only=True):
+    """Internal: the outcome of a model listing that ran on the event loop."""
+
+    models: tuple[str, ...]
+    error: str | None = None
+
+
+ProviderRequest = Generate | ListModels | CountInFlight | ModelsFetched
+
+
+class ProviderActor(Actor):
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        context: ActorContext,
+        config: ProviderConfig,
+        loop: AsyncLoop,
+        sessions: Address,
+    ) -> None:
+        super().__init__(context)
+        self._config = config
+        self._loop = loop
+        self._sessions = sessions
+        self._client: ProviderClient | None = None
+        self._inflight: set[concurrent.futures.Future[None]] = set()
+        self._models: tuple[str, ...] = ()
+        self._models_at = 0.0
+        self._listing = False
+        self._waiting_for_models: set[int] = set()
+
+    def on_start(self) -> None:
+        self._client = ProviderClient(self._config)
+
+    def on_stop(self) -> None:
+        for future in list(self._inflight):
+            future.cancel()
+        client, self._client = self._client, None
+        if client is not None and self._loop.running:
+            try:
+                self._loop.submit(client.aclose()).result(5.0)
+            except (concurrent.futures.TimeoutError, RuntimeError) as exc:
+                logger.warning("{}: closing its HTTP client failed: {}", self._config.name, exc)
+
+    @property
+    def client(self) -> ProviderClient:
+        if self._client is None:
+            raise RuntimeError(f"provider {self._config.name} is not running")
+        return self._client
+
+    @receive
+    def generate(self, message: Generate) -> None:
+        future = self._loop.submit(self._answer(self.client, message))
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
+    async def _answer(self, client: ProviderClient, request: Generate) -> None:
+        session = self._sessions.child(request.chat_id)
+        model = request.model or self._config.default_model
+        started = time.monotonic()
+        parts: list[str] = []
+        usage: Usage | None = None
+
+        def elapsed_ms() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            async with contextlib.aclosing(client.stream(model, request.turns)) as stream:
+                async for item in stream:
+                    if isinstance(item, TextDelta) and item.text:
+                        parts.append(item.text)
+                        session.tell(AnswerChunk(request_id=request.request_id, text=item.text))
+                    elif isinstance(item, Usage):
+                        usage = item
+        except ProviderError as exc:
+            logger.warning("{} failed for chat {}: {}", self._config.name, request.chat_id, exc)
+            session.tell(self._failed(request, model, exc, elapsed_ms()))
+            return
+        except asyncio.CancelledError:
+            session.tell(self._failed(request, model, RuntimeError("cancelled"), elapsed_ms()))
+            raise
+        except Exception as exc:  # noqa: BLE001 - boundary: the user must hear back
+            logger.exception(
+                "{}: unexpected error answering chat {}", self._config.name, request.chat_id
+            )
+            session.tell(self._failed(request, model, exc, elapsed_ms()))
+            return
+        session.tell(
+            AnswerDone(
+                request_id=request.request_id,
+                provider=self._config.name,
+                model=model,
+                text="".join(parts),
+                tokens_in=usage.tokens_in if usage else None,
+                tokens_out=usage.tokens_out if usage else None,
+                latency_ms=elapsed_ms(),
+            )
+        )
+
+    def _failed(
+        self, request: Generate, model: str, exc: BaseException, latency_ms: int
+    ) -> AnswerFailed:
+        return AnswerFailed(
+            request_id=request.request_id,
+            provider=self._config.name,
+            model=model,
+            error=type(exc).__name__,
+            detail=str(exc),
+            latency_ms=latency_ms,
+        )
+
+    @receive
+    def count_in_flight(self, _message: CountInFlight) -> int:
+        return len(self._inflight)
+
+    @receive
+    def list_models(self, message: ListModels) -> None:
+        if self._models and time.monotonic() - self._models_at < MODELS_TTL:
+            self._tell_models(message.chat_id, None)
+            return
+        self._waiting_for_models.add(message.chat_id)
+        if self._listing:
+            return
+        self._listing = True
+        self._loop.pipe(
+            self.client.list_models(),
+            to=self.context.address,
+            on_success=lambda models: ModelsFetched(models=_model_ids(models)),
+            on_failure=lambda exc: ModelsFetched(models=(), error=f"{type(exc).__name__}: {exc}"),
+        )
+
+    @receive
+    def models_fetched(self, message: ModelsFetched) -> None:
+        self._listing = False
+        if message.error is None and message.models:
+            self._models = message.models
+            self._models_at = time.monotonic()
+        else:
+            logger.warning("{}: listing models failed: {}", self._config.name, message.error)
+        waiting, self._waiting_for_models = self._waiting_for_models, set()
+        for chat_id in waiting:
+            self._tell_models(chat_id, message.error)
+
+    def _tell_models(self, chat_id: int, error: str | None) -> None:
+        models = self._models or self._config.models or (self._config.default_model,)
+        self._sessions.child(chat_id).tell(
+            ModelsListed(
+                provider=self._config.name,
+                models=models,
+                default_model=self._config.default_model,
+                error=error if not self._models else None,
+            )
+        )
+
+
+def _model_ids(models: tuple[ModelInfo, ...]) -> tuple[str, ...]:
+    return tuple(model.id for model in models)

@@ -1,0 +1,240 @@
+"""The storage actor: the single owner of the SQLite store, one message per operation.
+
+The connection is opened in ``on_start`` (on the actor's own thread, which sqlite3
+requires) and closed in ``on_stop``. Reads are asks that return frozen records; writes
+are tells handled in the order each sender sent them. A storage error is let through:
+the asker gets it, and the supervisor restarts this actor with a fresh connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runtime import Actor, ActorContext, Message, receive
+from storage import (
+    ChatKind,
+    ChatSettings,
+    LlmRequestStats,
+    ModelDiff,
+    RequestStatus,
+    Role,
+    Store,
+    Turn,
+    User,
+    UserCounts,
+    UserState,
+    UserUpsert,
+)
+
+
+class OpenChat(Message, frozen=True, kw_only=True):
+    """Ask: register the chat if new; reply with its :class:`ChatState`."""
+
+    chat_id: int
+    kind: ChatKind
+    title: str | None = None
+
+
+class ChatState(Message, frozen=True, kw_only=True):
+    """A chat's settings and its context turns, oldest first."""
+
+    settings: ChatSettings
+    turns: tuple[Turn, ...]
+
+
+class GetUser(Message, frozen=True, kw_only=True):
+    """Ask: the user record, or None for someone who never asked for access."""
+
+    user_id: int
+
+
+class RegisterUser(Message, frozen=True, kw_only=True):
+    """Ask: create (as ``initial_state``) or refresh a user; reply :class:`UserUpsert`."""
+
+    user_id: int
+    first_name: str
+    username: str | None
+    is_admin: bool = False
+    initial_state: UserState = "pending"
+
+
+class SetUserState(Message, frozen=True, kw_only=True):
+    """Ask: move a user to ``state`` as decided by admin ``by``; reply the new record."""
+
+    user_id: int
+    state: UserState
+    by: int | None
+
+
+class ListUsers(Message, frozen=True, kw_only=True):
+    """Ask: a page of users, optionally only those in ``state``."""
+
+    state: UserState | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class CountUsers(Message, frozen=True, kw_only=True):
+    """Ask: how many users are in each state."""
+
+
+class AppendTurn(Message, frozen=True, kw_only=True):
+    """Tell: add one turn to a chat's context, then trim it to ``budget`` tokens."""
+
+    chat_id: int
+    role: Role
+    text: str
+    budget: int
+
+
+class ClearContext(Message, frozen=True, kw_only=True):
+    """Tell: forget a chat's context."""
+
+    chat_id: int
+
+
+class SetChatModel(Message, frozen=True, kw_only=True):
+    """Tell: remember the provider and model a chat chose."""
+
+    chat_id: int
+    provider: str
+    model: str
+
+
+class RecordLlmRequest(Message, frozen=True, kw_only=True):
+    """Tell: one LLM call and how it went."""
+
+    chat_id: int
+    user_id: int
+    provider: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    status: RequestStatus
+    error: str | None = None
+    correlation_id: str | None = None
+
+
+class GetLlmStats(Message, frozen=True, kw_only=True):
+    """Ask: aggregates of LLM requests since ``since`` (epoch seconds)."""
+
+    since: float
+
+
+class ReplaceModels(Message, frozen=True, kw_only=True):
+    """Ask: store a provider's current model list; reply what was added and removed."""
+
+    provider: str
+    models: tuple[tuple[str, str], ...]
+
+
+StorageRequest = (
+    OpenChat
+    | GetUser
+    | RegisterUser
+    | SetUserState
+    | ListUsers
+    | CountUsers
+    | AppendTurn
+    | ClearContext
+    | SetChatModel
+    | RecordLlmRequest
+    | GetLlmStats
+    | ReplaceModels
+)
+
+
+class StorageActor(Actor):
+    """Owns the :class:`storage.Store`; see the module docstring."""
+
+    def __init__(self, context: ActorContext, path: Path) -> None:
+        super().__init__(context)
+        self._path = path
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("storage is not open")
+        return self._store
+
+    def on_start(self) -> None:
+        self._store = Store.open(self._path)
+
+    def on_stop(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    @receive
+    def open_chat(self, message: OpenChat) -> ChatState:
+        store = self.store
+        if store.get_chat(message.chat_id) is None:
+            store.upsert_chat(message.chat_id, kind=message.kind, title=message.title)
+        return ChatState(
+            settings=store.get_chat_settings(message.chat_id),
+            turns=store.load_context(message.chat_id),
+        )
+
+    @receive
+    def get_user(self, message: GetUser) -> User | None:
+        return self.store.get_user(message.user_id)
+
+    @receive
+    def register_user(self, message: RegisterUser) -> UserUpsert:
+        return self.store.upsert_user(
+            message.user_id,
+            first_name=message.first_name,
+            username=message.username,
+            is_admin=message.is_admin or None,
+            initial_state=message.initial_state,
+        )
+
+    @receive
+    def set_user_state(self, message: SetUserState) -> User:
+        return self.store.set_user_state(message.user_id, message.state, message.by)
+
+    @receive
+    def list_users(self, message: ListUsers) -> tuple[User, ...]:
+        return self.store.list_users(message.state, message.limit, message.offset)
+
+    @receive
+    def count_users(self, _message: CountUsers) -> UserCounts:
+        return self.store.count_users_by_state()
+
+    @receive
+    def append_turn(self, message: AppendTurn) -> None:
+        self.store.append_turn(message.chat_id, message.role, message.text)
+        self.store.trim_context(message.chat_id, message.budget)
+
+    @receive
+    def clear_context(self, message: ClearContext) -> None:
+        self.store.clear_context(message.chat_id)
+
+    @receive
+    def set_chat_model(self, message: SetChatModel) -> None:
+        self.store.set_chat_model(message.chat_id, message.provider, message.model)
+
+    @receive
+    def record_llm_request(self, message: RecordLlmRequest) -> None:
+        self.store.record_llm_request(
+            chat_id=message.chat_id,
+            user_id=message.user_id,
+            provider=message.provider,
+            model=message.model,
+            tokens_in=message.tokens_in,
+            tokens_out=message.tokens_out,
+            latency_ms=message.latency_ms,
+            status=message.status,
+            error=message.error,
+            correlation_id=message.correlation_id,
+        )
+
+    @receive
+    def llm_stats(self, message: GetLlmStats) -> LlmRequestStats:
+        return self.store.llm_request_stats(message.since)
+
+    @receive
+    def replace_models(self, message: ReplaceModels) -> ModelDiff:
+        return self.store.replace_models(message.provider, dict(message.models))

@@ -1,0 +1,85 @@
+"""What the Telegram gateway is asked to do. The protocol is :data:`GatewayCommand`.
+
+Sessions speak in chats and drafts, never in Telegram message ids for their own
+answers: the gateway keeps track of which message shows which draft, renders Markdown,
+splits long text and paces everything within Telegram's limits.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from runtime import Message
+
+TextFormat = Literal["plain", "markdown", "html"]
+
+
+class Button(msgspec.Struct, frozen=True, kw_only=True):
+    """An inline keyboard button; ``data`` must fit Telegram's 64-byte callback_data."""
+
+    text: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+class SendText(Message, frozen=True, kw_only=True):
+    """Send a message (split if longer than one Telegram message)."""
+
+    chat_id: int
+    text: str
+    format: TextFormat = "markdown"
+    buttons: Keyboard = ()
+    reply_to_message_id: int | None = None
+
+
+class EditText(Message, frozen=True, kw_only=True):
+    """Replace the text (and buttons) of a message the bot sent earlier."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    format: TextFormat = "markdown"
+    buttons: Keyboard = ()
+
+
+class ShowTyping(Message, frozen=True, kw_only=True):
+    """Show "typing…" in the chat while an answer is being prepared."""
+
+    chat_id: int
+
+
+class ShowDraft(Message, frozen=True, kw_only=True):
+    """Show the answer so far: sent the first time, edited afterwards.
+
+    Drafts for the same ``draft_id`` that have not gone out yet are replaced by the
+    newest one, so a slow chat gets fewer, fuller edits instead of a backlog.
+    """
+
+    chat_id: int
+    draft_id: str
+    markdown: str
+    reply_to_message_id: int | None = None
+
+
+class FinishAnswer(Message, frozen=True, kw_only=True):
+    """The final answer for a draft: rendered, split, and ``notice`` appended as is."""
+
+    chat_id: int
+    draft_id: str
+    markdown: str
+    notice: str = ""
+    reply_to_message_id: int | None = None
+
+
+class AnswerButton(Message, frozen=True, kw_only=True):
+    """Acknowledge a button press (stops the spinner), optionally with a toast text."""
+
+    callback_id: str
+    text: str = ""
+
+
+GatewayCommand = SendText | EditText | ShowTyping | ShowDraft | FinishAnswer | AnswerButton

@@ -1,0 +1,140 @@
+"""The supervision tree: the one place where the bot's actors are wired together.
+
+::
+
+    /                 one_for_one   independent subsystems
+    ├── storage       StorageActor  the single SQLite writer
+    ├── sessions      KeyedPool     one ChatSession per chat, passivated when idle
+    └── io            rest_for_one  everything bound to the shared event loop
+        ├── loop        LoopKeeper    the event-loop thread
+        ├── providers   one_for_one   one ProviderActor per configured provider
+        └── gateway     Gateway       Telegram: polling and the paced outbox
+
+Children start top to bottom and stop bottom to top, so the gateway starts last and
+stops first. docs/architecture.md says why each strategy was chosen.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from actors.chat.session import ChatSession, SessionSettings
+from actors.config import Config
+from actors.llm.provider import ProviderActor
+from actors.loop import LoopKeeper
+from actors.storage import StorageActor
+from actors.telegram.gateway import Gateway
+from runtime import (
+    ActorSystem,
+    Address,
+    AsyncLoop,
+    Backoff,
+    ChildSpec,
+    PoolSpec,
+    Strategy,
+    SupervisorSpec,
+    pool,
+    supervisor,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotAddresses:
+    """Where the top-level actors live, for main.py's graceful shutdown and for tests."""
+
+    storage: Address
+    sessions: Address
+    gateway: Address
+    providers: dict[str, Address]
+
+
+def addresses(system: ActorSystem, config: Config) -> BotAddresses:
+    return BotAddresses(
+        storage=system.address("/storage"),
+        sessions=system.address("/sessions"),
+        gateway=system.address("/io/gateway"),
+        providers={
+            name: system.address(f"/io/providers/{name}") for name in config.usable_providers()
+        },
+    )
+
+
+def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> SupervisorSpec:
+    """The root supervisor's spec for ``config``."""
+    where = addresses(system, config)
+    providers = config.usable_providers()
+    session_settings = SessionSettings(
+        admin_ids=frozenset(config.telegram.admin_ids),
+        default_provider=config.llm.default_provider,
+        provider_models={name: p.default_model for name, p in providers.items()},
+        system_prompt=config.llm.system_prompt,
+        context_budget=config.llm.context_token_budget,
+        edit_interval=config.telegram.edit_interval,
+    )
+    sessions = PoolSpec(
+        factory=functools.partial(
+            ChatSession,
+            settings=session_settings,
+            storage=where.storage,
+            gateway=where.gateway,
+            providers=where.providers,
+        ),
+        idle_after=config.sessions.idle_seconds,
+        max_alive=config.sessions.max_alive,
+        poison_after=config.sessions.poison_after,
+    )
+    provider_children = tuple(
+        ChildSpec(
+            name=name,
+            factory=functools.partial(
+                ProviderActor, config=provider, loop=loop, sessions=where.sessions
+            ),
+        )
+        for name, provider in providers.items()
+    )
+    grace = config.shutdown.grace_seconds
+    io = SupervisorSpec(
+        strategy=Strategy.REST_FOR_ONE,
+        max_restarts=5,
+        within_seconds=60.0,
+        backoff=Backoff(initial=0.5, maximum=30.0),
+        children=(
+            ChildSpec(name="loop", factory=functools.partial(LoopKeeper, loop=loop)),
+            supervisor(
+                "providers",
+                SupervisorSpec(
+                    strategy=Strategy.ONE_FOR_ONE,
+                    max_restarts=5,
+                    within_seconds=30.0,
+                    children=provider_children,
+                ),
+            ),
+            ChildSpec(
+                name="gateway",
+                factory=functools.partial(
+                    Gateway,
+                    config=config.telegram,
+                    loop=loop,
+                    sessions=where.sessions,
+                    grace_seconds=grace,
+                ),
+                shutdown_timeout=grace + 15.0,
+                start_timeout=config.telegram.request_timeout + 10.0,
+            ),
+        ),
+    )
+    return SupervisorSpec(
+        strategy=Strategy.ONE_FOR_ONE,
+        max_restarts=5,
+        within_seconds=60.0,
+        children=(
+            ChildSpec(
+                name="storage",
+                factory=functools.partial(StorageActor, path=config.storage.path),
+                shutdown_timeout=10.0,
+            ),
+            pool("sessions", sessions),
+            supervisor("io", io, shutdown_timeout=grace + 30.0),
+        ),
+    )

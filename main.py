@@ -1,0 +1,150 @@
+"""Run the Telegram LLM bot: ``python main.py [--config PATH] [--ping]``.
+
+Reads config.toml (secrets may come from the environment), starts the supervision tree
+and runs until Ctrl-C or SIGTERM, then shuts down gracefully: polling stops first,
+answers being generated get ``[shutdown] grace_seconds`` to finish, and everything is
+closed. Exit status: 0 after a clean stop, 1 if the bot could not run, 2 for a bad
+configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+# PTB reports Retry-After as a timedelta from here on, without deprecation warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from loguru import logger
+from telegram.error import TelegramError
+
+from actors.config import Config, api_key_env_var, load_config
+from actors.errors import ConfigError
+from actors.llm.provider import CountInFlight
+from actors.logs import configure_logging, redact
+from actors.telegram.gateway import StopPolling, make_bot
+from actors.tree import BotAddresses, addresses, bot_tree
+from runtime import ActorSystem, ActorSystemError, AsyncLoop, ChildStartFailed
+from storage import StorageError, Store
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="A Telegram assistant for chatting with LLMs.")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="path to config.toml (default: the one beside main.py)",
+    )
+    parser.add_argument(
+        "--ping",
+        action="store_true",
+        help="check config, storage and Telegram, print 'Bot ready', exit",
+    )
+    return parser.parse_args(argv)
+
+
+def secrets_of(config: Config) -> list[str]:
+    return [config.telegram.token.reveal()] + [
+        p.api_key.reveal() for p in config.providers.values()
+    ]
+
+
+def ping(config: Config) -> int:
+    """Check storage and Telegram (getMe); print ``Bot ready`` and the bot's username."""
+    try:
+        Store.open(config.storage.path).close()
+    except StorageError as exc:
+        print(f"storage: {exc}", file=sys.stderr)
+        return 1
+
+    async def get_me() -> str:
+        async with make_bot(config.telegram) as bot:
+            return bot.username
+
+    try:
+        username = asyncio.run(get_me())
+    except TelegramError as exc:
+        reason = redact(str(exc), secrets_of(config))
+        print(f"telegram: {reason} (at {config.telegram.api_base_url})", file=sys.stderr)
+        return 1
+    print(f"Bot ready: @{username}")
+    return 0
+
+
+def wait_for_answers(where: BotAddresses, grace: float) -> None:
+    """Give answers being generated up to ``grace`` seconds to finish."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        busy = 0
+        for provider in where.providers.values():
+            try:
+                busy += provider.ask(CountInFlight(), timeout=2.0)
+            except ActorSystemError:
+                continue
+        if busy == 0:
+            return
+        logger.info("waiting for {} answer(s) in flight", busy)
+        time.sleep(0.2)
+    logger.warning("grace period over; stopping with answers still in flight")
+
+
+def run(config: Config) -> int:
+    grace = config.shutdown.grace_seconds
+    loop = AsyncLoop()
+    system = ActorSystem()
+    where = addresses(system, config)
+    try:
+        system.start(bot_tree(config, system, loop), timeout=config.telegram.request_timeout + 30)
+    except ChildStartFailed as exc:
+        logger.error("could not start: {}", exc)
+        loop.close()
+        return 1
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        system.request_shutdown(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    logger.info("bot running; Ctrl-C or SIGTERM stops it")
+    while not system.wait(0.5):
+        pass
+    logger.info("shutting down ({})", system.exit_reason)
+    if system.exit_code == 0:
+        try:
+            where.gateway.ask(StopPolling(), timeout=10.0)
+        except ActorSystemError as exc:
+            logger.warning("could not stop polling cleanly: {}", exc)
+        wait_for_answers(where, grace)
+    system.shutdown(timeout=grace + 30.0)
+    loop.close()
+    return system.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(config.logging, secrets_of(config))
+    for name in config.skipped_providers():
+        logger.info("provider {} skipped: no API key (set {})", name, api_key_env_var(name))
+    if args.ping:
+        return ping(config)
+    if not config.usable_providers():
+        logger.warning("no LLM provider has an API key: the bot will answer that none is available")
+    return run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""A chat's conversation context: the turns sent to the LLM, oldest first, within a budget.
+
+Each turn carries a token count so the context can be trimmed to a budget without a
+tokenizer. Unless the caller knows the real count, it is :func:`estimate_tokens`, an
+estimate. ``system`` turns (the chat's instructions) survive trimming.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from storage.chats import ChatTable
+from storage.errors import RecordNotFound
+from storage.record import Record
+
+Role = Literal["system", "user", "assistant"]
+
+BYTES_PER_TOKEN = 4
+"""Roughly how many UTF-8 bytes one token covers for common BPE tokenizers."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Estimate the tokens in ``text`` as its UTF-8 length over :data:`BYTES_PER_TOKEN`.
+
+    An estimate, not a count: about right for English (~4 characters a token); it
+    over-counts Cyrillic a little and under-counts CJK a little. Counting bytes rather than
+    characters keeps non-Latin scripts from being badly under-counted, so a trimmed context
+    errs on the side of fitting the model's window.
+    """
+    return math.ceil(len(text.encode()) / BYTES_PER_TOKEN)
+
+
+class Turn(Record, frozen=True, kw_only=True):
+    """One message of a chat's context; ``id`` grows with every turn, in order."""
+
+    id: int
+    chat_id: int
+    role: Role
+    text: str
+    tokens: int
+    created_at: float
+
+
+class ContextTable(ChatTable):
+    """The ``turns`` table; mixed into :class:`storage.Store`. Turns need a registered chat."""
+
+    def append_turn(
+        self, chat_id: int, role: Role, text: str, *, tokens: int | None = None
+    ) -> Turn:
+        """Add a turn at the end of the chat's context.
+
+        Args:
+            chat_id: a chat registered with ``upsert_chat``.
+            role: who spoke.
+            text: what was said.
+            tokens: the real token count if the provider reported one; else estimated.
+
+        Raises:
+            RecordNotFound: the chat is not registered.
+            ConstraintViolation: ``role`` is unknown or ``tokens`` is negative.
+        """
+        count = estimate_tokens(text) if tokens is None else tokens
+        action = f"append a {role} turn to chat {chat_id}"
+        with self._writing(action) as db:
+            if self.get_chat(chat_id) is None:
+                raise RecordNotFound(
+                    f"{action}: chat {chat_id} is not registered in {self.path};"
+                    " call upsert_chat first",
+                    path=self.path,
+                    table="chats",
+                    key=chat_id,
+                )
+            turn = self._record(
+                db,
+                Turn,
+                "INSERT INTO turns (chat_id, role, text, tokens, created_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING *",
+                (chat_id, role, text, count, self._now()),
+            )
+        assert turn is not None, "INSERT ... RETURNING yields the row"
+        return turn
+
+    def load_context(self, chat_id: int) -> tuple[Turn, ...]:
+        """The chat's turns, oldest first; empty for an unknown chat."""
+        with self._reading(f"load context of chat {chat_id}") as db:
+            return self._records(
+                db, Turn, "SELECT * FROM turns WHERE chat_id = ? ORDER BY id", (chat_id,)
+            )
+
+    def clear_context(self, chat_id: int, *, keep_system: bool = False) -> int:
+        """Forget the chat's turns (but its ``system`` turns if ``keep_system``).
+
+        Returns:
+            How many turns were deleted.
+        """
+        with self._writing(f"clear context of chat {chat_id}") as db:
+            cursor = db.execute(
+                "DELETE FROM turns WHERE chat_id = ? AND NOT (? AND role = 'system')",
+                (chat_id, keep_system),
+            )
+            return cursor.rowcount
+
+    def trim_context(self, chat_id: int, max_tokens: int) -> int:
+        """Delete the oldest non-system turns until the context fits ``max_tokens``.
+
+        ``system`` turns are never deleted, so if they alone exceed the budget, every other
+        turn goes and the context still exceeds it. The newest turn gets no special
+        protection: a single turn larger than the budget is deleted too.
+
+        Returns:
+            How many turns were deleted.
+
+        Raises:
+            ValueError: ``max_tokens`` is negative.
+        """
+        if max_tokens < 0:
+            raise ValueError(f"max_tokens must not be negative, got {max_tokens}")
+        with self._writing(f"trim context of chat {chat_id} to {max_tokens} tokens") as db:
+            turns = self._records(
+                db, Turn, "SELECT * FROM turns WHERE chat_id = ? ORDER BY id", (chat_id,)
+            )
+            excess = sum(turn.tokens for turn in turns) - max_tokens
+            doomed: list[int] = []
+            for turn in turns:
+                if excess <= 0:
+                    break
+                if turn.role != "system":
+                    doomed.append(turn.id)
+                    excess -= turn.tokens
+            db.conn.executemany("DELETE FROM turns WHERE id = ?", [(id_,) for id_ in doomed])
+        return len(doomed)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from storage import RecordNotFound, Store, Turn, estimate_tokens
+from tests.storage.fakes import START, FakeClock
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("", 0), ("abcd", 1), ("abcde", 2), ("привет", 3), ("你好世界", 3)],
+)
+def test_tokens_are_estimated_from_utf8_bytes(text: str, tokens: int) -> None:
+    assert estimate_tokens(text) == tokens
+
+
+def test_turns_load_oldest_first_with_estimated_tokens(
+    store: Store, chat_id: int, clock: FakeClock
+) -> None:
+    first = store.append_turn(chat_id, "user", "hello there")
+    clock.advance(1)
+    second = store.append_turn(chat_id, "assistant", "hi!")
+
+    assert first == Turn(
+        id=first.id, chat_id=chat_id, role="user", text="hello there", tokens=3, created_at=START
+    )
+    assert store.load_context(chat_id) == (first, second)
+
+
+def test_a_given_token_count_replaces_the_estimate(store: Store, chat_id: int) -> None:
+    assert store.append_turn(chat_id, "assistant", "hi", tokens=17).tokens == 17
+
+
+def test_appending_to_an_unregistered_chat_raises_record_not_found(store: Store) -> None:
+    with pytest.raises(RecordNotFound, match="chat 404 is not registered"):
+        store.append_turn(404, "user", "hello")
+
+
+def test_each_chat_has_its_own_context(store: Store, chat_id: int) -> None:
+    store.upsert_chat(200, kind="private")
+    store.append_turn(chat_id, "user", "mine")
+    store.append_turn(200, "user", "theirs")
+
+    assert [t.text for t in store.load_context(chat_id)] == ["mine"]
+    assert store.load_context(404) == ()
+
+
+def test_clearing_forgets_every_turn_of_the_chat(store: Store, chat_id: int) -> None:
+    store.append_turn(chat_id, "system", "be brief")
+    store.append_turn(chat_id, "user", "hello")
+
+    assert store.clear_context(chat_id) == 2
+    assert store.load_context(chat_id) == ()
+
+
+def test_clearing_can_keep_the_system_turns(store: Store, chat_id: int) -> None:
+    store.append_turn(chat_id, "system", "be brief")
+    store.append_turn(chat_id, "user", "hello")
+
+    assert store.clear_context(chat_id, keep_system=True) == 1
+    assert [t.role for t in store.load_context(chat_id)] == ["system"]
+
+
+def test_trimming_drops_the_oldest_turns_first_and_keeps_the_system_turn(
+    store: Store, chat_id: int
+) -> None:
+    store.append_turn(chat_id, "system", "be brief", tokens=10)
+    for n in range(1, 6):
+        store.append_turn(chat_id, "user" if n % 2 else "assistant", f"turn {n}", tokens=10)
+
+    removed = store.trim_context(chat_id, max_tokens=35)
+
+    assert removed == 3
+    assert [t.text for t in store.load_context(chat_id)] == ["be brief", "turn 4", "turn 5"]
+
+
+def test_trimming_a_context_within_budget_deletes_nothing(store: Store, chat_id: int) -> None:
+    store.append_turn(chat_id, "user", "hello", tokens=5)
+
+    assert store.trim_context(chat_id, max_tokens=5) == 0
+    assert len(store.load_context(chat_id)) == 1
+
+
+def test_system_turns_survive_even_when_they_alone_exceed_the_budget(
+    store: Store, chat_id: int
+) -> None:
+    store.append_turn(chat_id, "user", "hello", tokens=5)
+    store.append_turn(chat_id, "system", "a very long prompt", tokens=100)
+
+    assert store.trim_context(chat_id, max_tokens=10) == 1
+    assert [t.role for t in store.load_context(chat_id)] == ["system"]
+
+
+def test_trimming_refuses_a_negative_budget(store: Store, chat_id: int) -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        store.trim_context(chat_id, max_tokens=-1)
