@@ -1,5 +1,8 @@
 """Run the Telegram LLM bot: ``python main.py [--config PATH] [--ping]``.
 
+``python main.py inspect [PATH] [--config PATH]`` prints the running bot's actor tree (or
+one actor) from its ops endpoint instead; see docs/operations.md.
+
 Reads config.toml (secrets may come from the environment), starts the supervision tree
 and runs until Ctrl-C or SIGTERM, then shuts down gracefully: polling stops first,
 answers being generated get ``[shutdown] grace_seconds`` to finish, and everything is
@@ -28,6 +31,7 @@ from actors.config import Config, api_key_env_var, load_config
 from actors.errors import ConfigError
 from actors.llm.provider import CountInFlight
 from actors.logs import configure_logging, redact
+from actors.ops import InspectError, inspect
 from actors.telegram.gateway import StopPolling, make_bot
 from actors.tree import BotAddresses, addresses, bot_tree
 from runtime import ActorSystem, ActorSystemError, AsyncLoop, ChildStartFailed
@@ -48,6 +52,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--ping",
         action="store_true",
         help="check config, storage and Telegram, print 'Bot ready', exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    inspect_parser = commands.add_parser(
+        "inspect",
+        help="print the running bot's actors, read from its [ops] endpoint",
+        description="Print the running bot's actor tree, or one actor, from its ops endpoint.",
+    )
+    inspect_parser.add_argument("path", nargs="?", help="one actor's path, e.g. /io/gateway")
+    inspect_parser.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="path to config.toml"
     )
     return parser.parse_args(argv)
 
@@ -78,6 +92,20 @@ def ping(config: Config) -> int:
         return 1
     print(f"Bot ready: @{username}")
     return 0
+
+
+def inspect_bot(config_path: Path, path: str | None) -> int:
+    """Print the running bot's actor tree (or the actor at ``path``) from its ops endpoint."""
+    try:
+        config = load_config(config_path, os.environ, require_token=False)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return inspect(config.ops, path, sys.stdout)
+    except InspectError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 def wait_for_answers(where: BotAddresses, grace: float) -> None:
@@ -131,6 +159,8 @@ def run(config: Config) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "inspect":
+        return inspect_bot(args.config, args.path)
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as exc:

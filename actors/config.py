@@ -10,7 +10,8 @@ each actor can be handed only its own section::
     ├── providers  {name: ProviderConfig}   one per [providers.NAME] table
     ├── sessions   SessionsConfig    conversation actor lifetimes
     ├── shutdown   ShutdownConfig    how long stopping may take
-    └── logging    LoggingConfig     level and format
+    ├── logging    LoggingConfig     level and format
+    └── ops        OpsConfig         the local HTTP endpoint: health, metrics, inspect
 
 Secrets (the bot token, API keys) may come from the environment, which wins when the variable is
 set and non-empty: ``TELEGRAM_BOT_TOKEN`` and ``<NAME>_API_KEY`` per provider (see
@@ -173,6 +174,38 @@ class LoggingConfig(_Section, frozen=True, kw_only=True):
     json: bool = False
 
 
+class OpsConfig(_Section, frozen=True, kw_only=True):
+    """[ops]: the local HTTP endpoint for health checks, metrics and ``main.py inspect``."""
+
+    listen: str = "127.0.0.1:9464"
+
+    def bind_address(self) -> tuple[str, int] | None:
+        """``(host, port)`` to listen on, or None when the endpoint is off (``listen = ""``).
+
+        Raises:
+            ValueError: ``listen`` is not ``host:port`` (the loader has checked it already).
+        """
+        return parse_listen(self.listen) if self.listen else None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"`` -> ``("127.0.0.1", 9464)``; an IPv6 host goes in brackets.
+
+    Raises:
+        ValueError: the problem, in words for a config error.
+    """
+    host, colon, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address without brackets: its port cannot be told apart
+    valid_port = port.isascii() and port.isdigit() and 0 < int(port) < 65536  # noqa: PLR2004
+    if not colon or not host or not valid_port or any(c.isspace() or c in "/[]" for c in host):
+        problem = 'expected "host:port" such as "127.0.0.1:9464", or "" to turn it off'
+        raise ValueError(f"{problem}, got {_show(value)}")
+    return host, int(port)
+
+
 def _builtin_providers() -> Mapping[str, ProviderConfig]:
     """The providers used when the file has no [providers] table at all."""
     return MappingProxyType(
@@ -209,6 +242,7 @@ class Config(_Section, frozen=True, kw_only=True):
     sessions: SessionsConfig = SessionsConfig()
     shutdown: ShutdownConfig = ShutdownConfig()
     logging: LoggingConfig = LoggingConfig()
+    ops: OpsConfig = OpsConfig()
 
     def usable_providers(self) -> Mapping[str, ProviderConfig]:
         """The configured providers that have an API key, in file order."""
@@ -224,12 +258,13 @@ def api_key_env_var(provider: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", provider.upper()) + "_API_KEY"
 
 
-def load_config(path: Path, environ: Mapping[str, str]) -> Config:
+def load_config(path: Path, environ: Mapping[str, str], *, require_token: bool = True) -> Config:
     """Read, decode and validate the configuration, once, at start.
 
     Args:
         path: the TOML file; relative [storage] paths are resolved against its directory.
         environ: where secrets may come from (``os.environ`` in production).
+        require_token: False for tools that never talk to Telegram (``main.py inspect``).
 
     Raises:
         ConfigError: one line naming the file, the key and the problem.
@@ -238,7 +273,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
     config = _decode(raw, path)
     config = _apply_environment(config, environ)
     config = _normalize(config, path)
-    _validate(config, path)
+    _validate(config, path, require_token=require_token)
     return config
 
 
@@ -344,7 +379,7 @@ def _normalize(config: Config, path: Path) -> Config:
     )
 
 
-def _validate(config: Config, path: Path) -> None:
+def _validate(config: Config, path: Path, *, require_token: bool) -> None:
     """The checks a type cannot express; the first problem found is raised."""
     urls: list[tuple[tuple[str, ...], str]] = [
         (("telegram", "api_base_url"), config.telegram.api_base_url),
@@ -358,7 +393,11 @@ def _validate(config: Config, path: Path) -> None:
         names = ", ".join(json.dumps(n) for n in config.providers) or "none"
         problem = f"{json.dumps(default)} is not a configured provider (configured: {names})"
         raise ConfigError(f"{path}: [llm] default_provider: {problem}")
-    if not config.telegram.token:
+    try:
+        config.ops.bind_address()
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [ops] listen: {exc}") from None
+    if require_token and not config.telegram.token:
         raise ConfigError(
             f"no Telegram bot token: set {TOKEN_ENV_VAR} or [telegram] token in {path}"
         )

@@ -45,9 +45,13 @@ def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> Non
     logger.remove()
     logger.configure(patcher=patch)
     if config.json:
-        logger.add(sys.stderr, level=config.level, serialize=True, backtrace=False)
+        logger.add(sys.stderr, level=config.level, serialize=True, backtrace=False, diagnose=False)
     else:
-        logger.add(sys.stderr, level=config.level, format=HUMAN_FORMAT, backtrace=False)
+        # diagnose=False: loguru would otherwise print local variables in tracebacks, and
+        # those include the message being handled, i.e. a user's private text.
+        logger.add(
+            sys.stderr, level=config.level, format=HUMAN_FORMAT, backtrace=False, diagnose=False
+        )
     # httpx logs every request URL at INFO, and a Bot API URL contains the token.
     for noisy in ("httpx", "httpcore", "telegram"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

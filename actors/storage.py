@@ -16,6 +16,7 @@ from storage import (
     ChatSettings,
     LlmRequestStats,
     ModelDiff,
+    ModelEntry,
     RequestStatus,
     Role,
     Store,
@@ -122,6 +123,18 @@ class GetLlmStats(Message, frozen=True, kw_only=True):
     since: float
 
 
+class CountActiveChats(Message, frozen=True, kw_only=True):
+    """Ask: how many chats made an LLM call since ``since`` (epoch seconds)."""
+
+    since: float
+
+
+class ListCachedModels(Message, frozen=True, kw_only=True):
+    """Ask: the models providers listed when last asked (only ``provider``'s if given)."""
+
+    provider: str | None = None
+
+
 class ReplaceModels(Message, frozen=True, kw_only=True):
     """Ask: store a provider's current model list; reply what was added and removed."""
 
@@ -141,6 +154,8 @@ StorageRequest = (
     | SetChatModel
     | RecordLlmRequest
     | GetLlmStats
+    | CountActiveChats
+    | ListCachedModels
     | ReplaceModels
 )
 
@@ -234,6 +249,14 @@ class StorageActor(Actor):
     @receive
     def llm_stats(self, message: GetLlmStats) -> LlmRequestStats:
         return self.store.llm_request_stats(message.since)
+
+    @receive
+    def count_active_chats(self, message: CountActiveChats) -> int:
+        return self.store.count_active_chats(message.since)
+
+    @receive
+    def list_cached_models(self, message: ListCachedModels) -> tuple[ModelEntry, ...]:
+        return self.store.list_models(message.provider)
 
     @receive
     def replace_models(self, message: ReplaceModels) -> ModelDiff:

@@ -5,10 +5,12 @@
     /                 one_for_one   independent subsystems
     ├── storage       StorageActor  the single SQLite writer
     ├── sessions      KeyedPool     one ChatSession per chat, passivated when idle
-    └── io            rest_for_one  everything bound to the shared event loop
-        ├── loop        LoopKeeper    the event-loop thread
-        ├── providers   one_for_one   one ProviderActor per configured provider
-        └── gateway     Gateway       Telegram: polling and the paced outbox
+    ├── admin         AdminActor    /admin and /debug commands, access decisions
+    ├── io            rest_for_one  everything bound to the shared event loop
+    │   ├── loop        LoopKeeper    the event-loop thread
+    │   ├── providers   one_for_one   one ProviderActor per configured provider
+    │   └── gateway     Gateway       Telegram: polling and the paced outbox
+    └── ops           OpsActor      the ops HTTP endpoint (absent when [ops] listen = "")
 
 Children start top to bottom and stop bottom to top, so the gateway starts last and
 stops first. docs/architecture.md says why each strategy was chosen.
@@ -19,10 +21,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from actors.admin.actor import AdminActor, AdminSettings
 from actors.chat.session import ChatSession, SessionSettings
 from actors.config import Config
 from actors.llm.provider import ProviderActor
 from actors.loop import LoopKeeper
+from actors.ops import OpsActor
 from actors.storage import StorageActor
 from actors.telegram.gateway import Gateway
 from runtime import (
@@ -45,6 +49,7 @@ class BotAddresses:
 
     storage: Address
     sessions: Address
+    admin: Address
     gateway: Address
     providers: dict[str, Address]
 
@@ -53,6 +58,7 @@ def addresses(system: ActorSystem, config: Config) -> BotAddresses:
     return BotAddresses(
         storage=system.address("/storage"),
         sessions=system.address("/sessions"),
+        admin=system.address("/admin"),
         gateway=system.address("/io/gateway"),
         providers={
             name: system.address(f"/io/providers/{name}") for name in config.usable_providers()
@@ -78,11 +84,17 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
             settings=session_settings,
             storage=where.storage,
             gateway=where.gateway,
+            admin=where.admin,
             providers=where.providers,
         ),
         idle_after=config.sessions.idle_seconds,
         max_alive=config.sessions.max_alive,
         poison_after=config.sessions.poison_after,
+    )
+    admin_settings = AdminSettings(
+        admin_ids=session_settings.admin_ids,
+        default_provider=config.llm.default_provider,
+        provider_models=session_settings.provider_models,
     )
     provider_children = tuple(
         ChildSpec(
@@ -124,6 +136,18 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
             ),
         ),
     )
+    # Last: it asks storage and the gateway, so it starts after them and stops before them.
+    ops = ChildSpec(
+        name="ops",
+        factory=functools.partial(
+            OpsActor,
+            config=config.ops,
+            snapshot=system.snapshot,
+            storage=where.storage,
+            gateway=where.gateway,
+        ),
+        shutdown_timeout=15.0,
+    )
     return SupervisorSpec(
         strategy=Strategy.ONE_FOR_ONE,
         max_restarts=5,
@@ -135,6 +159,18 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
                 shutdown_timeout=10.0,
             ),
             pool("sessions", sessions),
+            ChildSpec(
+                name="admin",
+                factory=functools.partial(
+                    AdminActor,
+                    settings=admin_settings,
+                    storage=where.storage,
+                    gateway=where.gateway,
+                    sessions=where.sessions,
+                    snapshot=system.snapshot,
+                ),
+            ),
             supervisor("io", io, shutdown_timeout=grace + 30.0),
+            *((ops,) if config.ops.listen else ()),
         ),
     )

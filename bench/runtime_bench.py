@@ -692,13 +692,10 @@ def machine() -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             return "?"
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
     return {
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
@@ -709,7 +706,8 @@ def machine() -> dict[str, Any]:
         "loguru": version("loguru"),
         "switch_interval_s": sys.getswitchinterval(),
         "loadavg_at_start": os.getloadavg(),
-        "git_commit": commit,
+        "git_commit": git("rev-parse", "--short", "HEAD"),
+        "runtime_changed_since_commit": bool(git("status", "--porcelain", "--", "runtime")),
     }
 
 
@@ -844,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
     results["leftover_threads"] = leftover
     report = {
         "command": " ".join(
-            [Path(sys.executable).name, "-m", "bench.runtime_bench", *sys.argv[1:]]
+            [os.path.relpath(sys.executable, ROOT), "-m", "bench.runtime_bench", *sys.argv[1:]]
         ),
         "mode": "quick" if args.quick else "full",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -245,17 +245,8 @@ class Actor(pykka.ThreadingActor):
         return False
 
     def _unhandled(self, envelope: Envelope) -> None:
-        name = type(envelope.message).__name__
         system = self.context._system  # noqa: SLF001
-        system.dead_letters.record(
-            message_type=name,
-            target=self._cell.path,
-            reason="no handler",
-            correlation_id=envelope.correlation_id,
-            sender=envelope.sender,
-        )
-        if envelope.reply_to is not None:
-            envelope.reply_to.set_exception(UnhandledMessage(f"{self} has no handler for {name}"))
+        system.give_up(self._cell.path, envelope, "no handler", UnhandledMessage)
 
     def _close(self) -> None:
         try:

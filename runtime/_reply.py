@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from loguru import logger
 
 from runtime._exceptions import AskTimeout
 
@@ -64,9 +67,15 @@ class LoopReply:
             self._future.set_exception(exc)
 
     def set(self, value: Any) -> None:
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._set_result, value)
+        self._post(self._set_result, value)
 
     def set_exception(self, exc: BaseException) -> None:
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._set_exception, exc)
+        self._post(self._set_exception, exc)
+
+    def _post(self, setter: Callable[[Any], None], value: Any) -> None:
+        # The loop may close between a check and the call: the asker is gone then, and
+        # the replying actor must not fail because of it.
+        try:
+            self._loop.call_soon_threadsafe(setter, value)
+        except RuntimeError:
+            logger.debug("reply dropped: its event loop is closed")

@@ -39,6 +39,7 @@ class ActorSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     recent: tuple[MessageStamp, ...]
     p50_ms: float
     p99_ms: float
+    restarts_last_hour: int = 0
     children: tuple[ActorSnapshot, ...] = ()
 
 

@@ -64,6 +64,10 @@ class ActorStats:
         self.restarts += 1
         self.restart_times.append(time.time())
 
+    def restarts_since(self, since: float) -> int:
+        """How many restarts happened at or after ``since`` (epoch seconds; last 64 kept)."""
+        return sum(1 for at in tuple(self.restart_times) if at >= since)
+
     def percentiles_ms(self) -> tuple[float, float]:
         """Return (p50, p99) processing time in milliseconds over the recent window."""
         window = sorted(self.durations)

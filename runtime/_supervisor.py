@@ -155,13 +155,21 @@ def stop_actor(system: ActorSystem, cell: Cell, actor: Actor | None, timeout: fl
     timeout = system.stop_budget(timeout)
     cell.post(Stop(StopKind.STOP))
     if not actor.done.wait(timeout):
+        # Out of time: end it after its current message (an idle actor just takes the
+        # stop request), and say so only if that cut anything short.
         cell.abort = True
-        logger.error(
-            "{} did not stop within {:g}s; ending it after its current message", cell.path, timeout
-        )
         if not actor.done.wait(2.0):
             logger.error("{} is stuck in a handler; its thread is left behind", cell.path)
             return
+        left = cell.depth()
+        if timeout > 0 or left:  # an exhausted shutdown deadline alone is not news
+            logger.warning(
+                "{} did not stop within {:g}s; ended after its current message"
+                " ({} message(s) left unhandled)",
+                cell.path,
+                timeout,
+                left,
+            )
     if actor.thread is not None:
         actor.thread.join(1.0)
 

@@ -267,6 +267,7 @@ class ActorSystem:
                 recent=tuple(MessageStamp(type=t, at=at) for t, at in tuple(stats.recent)),
                 p50_ms=p50,
                 p99_ms=p99,
+                restarts_last_hour=stats.restarts_since(now - 3600.0),
                 children=tuple(build(child) for child in children.get(cell.path, ())),
             )
 

@@ -154,6 +154,22 @@ class LlmRequestTable(Connection):
             providers=tuple(providers),
         )
 
+    def count_active_chats(self, since: float) -> int:
+        """How many distinct chats made at least one LLM call (ok or not) at or after ``since``.
+
+        The request log is the measure of activity: context turns are trimmed and cleared,
+        the log is not (until :meth:`delete_llm_requests_before`).
+        """
+        with self._reading("count active chats") as db:
+            rows = list(
+                db.query(
+                    "SELECT count(DISTINCT chat_id) AS n FROM llm_requests"
+                    " WHERE created_at >= ? AND chat_id IS NOT NULL",
+                    (since,),
+                )
+            )
+        return int(rows[0]["n"])
+
     def delete_llm_requests_before(self, cutoff: float) -> int:
         """Forget calls made before ``cutoff`` (epoch seconds); return how many went."""
         with self._writing("delete old LLM requests") as db:

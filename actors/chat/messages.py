@@ -10,6 +10,7 @@ from typing import Literal
 import msgspec
 
 from runtime import Message
+from storage import UserState
 
 ChatKind = Literal["private", "group", "supergroup", "channel"]
 
@@ -123,6 +124,17 @@ class GenerationOverdue(Message, frozen=True, kw_only=True):
     request_id: str
 
 
+class AccessChanged(Message, frozen=True, kw_only=True):
+    """An admin moved ``user_id`` to ``state``: drop what this session cached about them.
+
+    Told by the admin actor right after storage has the new state, so a blocked user's
+    next message is checked against storage instead of a cached "active".
+    """
+
+    user_id: int
+    state: UserState
+
+
 SessionMessage = (
     IncomingText
     | IncomingCommand
@@ -134,4 +146,5 @@ SessionMessage = (
     | ModelsListed
     | ModelMenuDue
     | GenerationOverdue
+    | AccessChanged
 )

@@ -1,7 +1,8 @@
 """The chat session: one actor per chat, living in the ``/sessions`` keyed pool.
 
-It decides everything about a conversation: who may talk (access requests and admin
-decisions), the commands, the context (persisted on every turn, so a restart or a
+It decides everything about a conversation: who may talk (access requests; admins'
+decisions are the admin actor's, to which ``/admin``, ``/debug`` and ``a:`` buttons are
+forwarded), the commands, the context (persisted on every turn, so a restart or a
 passivation loses nothing), and the answer in flight. Messages that arrive while an
 answer is being generated wait in order in ``_waiting``; each is answered in turn.
 """
@@ -17,8 +18,11 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
+from actors.admin.commands import BUTTON_PREFIX, access_data
+from actors.admin.messages import AdminButton, AdminCommand
 from actors.chat import texts
 from actors.chat.messages import (
+    AccessChanged,
     AnswerChunk,
     AnswerDone,
     AnswerFailed,
@@ -39,12 +43,11 @@ from actors.storage import (
     ChatState,
     ClearContext,
     GetUser,
-    ListUsers,
     OpenChat,
     RecordLlmRequest,
     RegisterUser,
+    ReplaceModels,
     SetChatModel,
-    SetUserState,
 )
 from actors.telegram.messages import (
     AnswerButton,
@@ -111,6 +114,7 @@ class ChatSession(Actor):
         settings: SessionSettings,
         storage: Address,
         gateway: Address,
+        admin: Address,
         providers: Mapping[str, Address],
     ) -> None:
         super().__init__(context)
@@ -118,6 +122,7 @@ class ChatSession(Actor):
         self._settings = settings
         self._storage = storage
         self._gateway = gateway
+        self._admin = admin
         self._providers = providers
         self._chat: ChatSettings | None = None
         self._turns: list[LlmTurn] = []
@@ -245,37 +250,21 @@ class ChatSession(Actor):
                         format="plain",
                         buttons=(
                             (
-                                Button(text="Approve", data=f"a:approve:{user.id}"),
-                                Button(text="Reject", data=f"a:reject:{user.id}"),
+                                Button(text="Approve", data=access_data("approve", user.id)),
+                                Button(text="Reject", data=access_data("reject", user.id)),
                             ),
                         ),
                     )
                 )
 
-    def _decide(self, admin: UserRef, user_id: int, approve: bool) -> str:
-        record: User | None = self._storage.ask(
-            GetUser(user_id=user_id), timeout=self._settings.storage_timeout
-        )
-        if record is None:
-            return f"No user with id {user_id} has asked for access."
-        target: UserState = "active" if approve else "blocked"
-        name = record.first_name
-        if record.state == target:
-            return f"{name} ({user_id}) is already {'approved' if approve else 'declined'}."
-        self._storage.ask(
-            SetUserState(user_id=user_id, state=target, by=admin.id),
-            timeout=self._settings.storage_timeout,
-        )
-        self._gateway.tell(
-            SendText(
-                chat_id=user_id,
-                text=texts.ACCESS_APPROVED if approve else texts.ACCESS_DECLINED,
-                format="plain",
-            )
-        )
-        logger.info("admin {} {} user {}", admin.id, "approved" if approve else "declined", user_id)
-        verdict = "✅ Approved" if approve else "❌ Declined"
-        return f"{verdict} {name} ({user_id})."
+    @receive
+    def on_access_changed(self, message: AccessChanged) -> None:
+        """An admin changed a user's access: forget the cached "active", drop their queue."""
+        if message.user_id in self._settings.admin_ids:
+            return
+        self._active_until.pop(message.user_id, None)
+        if message.state != "active":
+            self._waiting = deque(m for m in self._waiting if m.user.id != message.user_id)
 
     # -- incoming text ----------------------------------------------------------------------
 
@@ -473,30 +462,18 @@ class ChatSession(Actor):
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
             self._open_menu()
-        elif command == "admin":
-            self._admin(user, message.args)
+        elif command in ("admin", "debug"):
+            self._admin.tell(
+                AdminCommand(
+                    chat_id=self.chat_id,
+                    message_id=message.message_id,
+                    user=user,
+                    command=command,
+                    args=message.args,
+                )
+            )
         else:
             self._say(texts.UNKNOWN_COMMAND.format(command=command))
-
-    def _admin(self, user: UserRef, args: tuple[str, ...]) -> None:
-        if not self._is_admin(user):
-            self._say(texts.ADMINS_ONLY)
-            return
-        action = args[0].lower() if args else ""
-        if action in ("approve", "reject") and len(args) == 2 and args[1].lstrip("-").isdigit():  # noqa: PLR2004
-            self._say(self._decide(user, int(args[1]), approve=action == "approve"))
-        elif action == "users":
-            wanted = args[1].lower() if len(args) > 1 else None
-            state: UserState | None = None
-            if wanted in ("pending", "active", "blocked"):
-                state = wanted  # type: ignore[assignment]
-            users: tuple[User, ...] = self._storage.ask(
-                ListUsers(state=state, limit=50), timeout=self._settings.storage_timeout
-            )
-            lines = [f"{u.id} · {u.first_name} · {u.state}" for u in users] or ["no users"]
-            self._say("\n".join(lines))
-        else:
-            self._say(texts.ADMIN_HELP.strip())
 
     # -- /model --------------------------------------------------------------------------------
 
@@ -516,6 +493,13 @@ class ChatSession(Actor):
         if menu is None or menu.shown:
             return
         menu.listed[message.provider] = message
+        if message.error is None and message.models:
+            # The model cache /admin models reads: what the provider offers now.
+            self._storage.tell(
+                ReplaceModels(
+                    provider=message.provider, models=tuple((m, m) for m in message.models)
+                )
+            )
         if set(menu.listed) >= set(self._providers):
             self._show_menu(menu)
 
@@ -554,8 +538,16 @@ class ChatSession(Actor):
     def on_button(self, message: ButtonPressed) -> None:
         user = message.user
         data = message.data
-        if data.startswith("a:"):
-            self._admin_button(message)
+        if data.startswith(BUTTON_PREFIX):
+            self._admin.tell(
+                AdminButton(
+                    chat_id=self.chat_id,
+                    message_id=message.message_id,
+                    callback_id=message.callback_id,
+                    user=user,
+                    data=data,
+                )
+            )
             return
         if self._state_of(user) != "active":
             self._gateway.tell(AnswerButton(callback_id=message.callback_id))
@@ -578,23 +570,5 @@ class ChatSession(Actor):
                 message_id=message.message_id,
                 text=f"Model set: {provider} · {model}",
                 format="plain",
-            )
-        )
-
-    def _admin_button(self, message: ButtonPressed) -> None:
-        parts = message.data.split(":")
-        if not self._is_admin(message.user):
-            self._gateway.tell(
-                AnswerButton(callback_id=message.callback_id, text=texts.ADMINS_ONLY)
-            )
-            return
-        if len(parts) != 3 or parts[1] not in ("approve", "reject") or not parts[2].isdigit():  # noqa: PLR2004
-            self._gateway.tell(AnswerButton(callback_id=message.callback_id))
-            return
-        verdict = self._decide(message.user, int(parts[2]), approve=parts[1] == "approve")
-        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=verdict[:190]))
-        self._gateway.tell(
-            EditText(
-                chat_id=self.chat_id, message_id=message.message_id, text=verdict, format="plain"
             )
         )

@@ -17,9 +17,11 @@ ACCESS_APPROVED: Final = (
     "You're in! An admin approved your access. Just write to me to start chatting."
 )
 ACCESS_DECLINED: Final = "Sorry, an admin declined your access request."
+ACCESS_RESTORED: Final = "An admin restored your access. Just write to me to carry on."
 WELCOME: Final = "Hi {name}! Ask me anything. Send /help to see what I can do."
 CONTEXT_CLEARED: Final = "Context cleared. Let's start fresh."
 ADMINS_ONLY: Final = "That command is for admins only."
+ADMIN_FAILED: Final = "That didn't work ({error}). Please try again in a moment."
 UNKNOWN_COMMAND: Final = "I don't know /{command}. Send /help to see what I can do."
 UNSUPPORTED: Final = "I can only read text messages for now."
 MENU_EXPIRED: Final = "This menu has expired. Send /model again."
@@ -32,12 +34,20 @@ HELP: Final = """I'm an assistant that answers with a large language model.
 /help — this message
 
 Long answers arrive in several messages; your messages are answered in order."""
-ADMIN_HELP: Final = """
-
-Admin:
+ADMIN_COMMANDS: Final = """Admin:
+/admin stats — users, chats, LLM requests and latency today, uptime, restarts
+/admin users [pending|active|blocked] [page] — list users, 20 a page
 /admin approve <id> — let a user in
 /admin reject <id> — decline a request
-/admin users [pending|active|blocked] — list users"""
+/admin block <id> — shut a user out at once (they are not told)
+/admin unblock <id> — let a blocked user back in
+/admin models — each provider's known models and its default
+
+Debug:
+/debug tree — every actor: state, mailbox, processed, failures, restarts
+/debug actor <path> — one actor's figures, e.g. /debug actor /storage
+/debug deadletters — the most recent dead letters"""
+ADMIN_HELP: Final = "\n\n" + ADMIN_COMMANDS
 
 PROVIDER_FAILURE: Final = {
     "RateLimited": "The model is busy right now. Please try again in a minute.",
@@ -46,6 +56,7 @@ PROVIDER_FAILURE: Final = {
     "CircuitOpen": "The model is unavailable at the moment. Please try again shortly.",
     "ProviderUnavailable": "The model is unavailable at the moment. Please try again shortly.",
     "StreamInterrupted": "The answer was cut off by the model provider. Please try again.",
+    "AuthenticationFailed": "The model is unavailable at the moment; an admin needs to check it.",
 }
 PROVIDER_FAILURE_DEFAULT: Final = "Sorry, I couldn't get an answer this time. Please try again."
 

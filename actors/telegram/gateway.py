@@ -43,6 +43,18 @@ class StopPolling(Message, frozen=True, kw_only=True):
     """Ask: stop taking updates (the first step of a graceful shutdown)."""
 
 
+class CountTraffic(Message, frozen=True, kw_only=True):
+    """Ask: what this incarnation has taken in and sent; reply :class:`Traffic`."""
+
+
+class Traffic(Message, frozen=True, kw_only=True):
+    """The poller's and the outbox's own counters; they start from 0 with each incarnation."""
+
+    updates_received: int
+    sent: int
+    dropped: int
+
+
 class GatewayFailed(RuntimeError):
     """Polling ended on its own: let the supervisor restart the gateway."""
 
@@ -194,5 +206,23 @@ class Gateway(Actor):
     def pending(self) -> int:
         return 0 if self._outbox is None else self._outbox.pending()
 
+    @receive
+    def count_traffic(self, _message: CountTraffic) -> Traffic:
+        # Ints written on the loop thread, read here: safe under the GIL, as runtime stats are.
+        poller, outbox = self._poller, self._outbox
+        return Traffic(
+            updates_received=0 if poller is None else poller.received,
+            sent=0 if outbox is None else outbox.sent,
+            dropped=0 if outbox is None else outbox.dropped,
+        )
 
-__all__ = ["Gateway", "GatewayCommand", "PollingStopped", "StopPolling", "make_bot"]
+
+__all__ = [
+    "CountTraffic",
+    "Gateway",
+    "GatewayCommand",
+    "PollingStopped",
+    "StopPolling",
+    "Traffic",
+    "make_bot",
+]

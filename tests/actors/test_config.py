@@ -10,6 +10,7 @@ from actors.config import (
     Config,
     LLMConfig,
     LoggingConfig,
+    OpsConfig,
     ProviderConfig,
     Secret,
     SessionsConfig,
@@ -400,6 +401,7 @@ def test_secrets_cannot_be_encoded_by_accident() -> None:
         (SessionsConfig(), "max_alive"),
         (ShutdownConfig(), "grace_seconds"),
         (LoggingConfig(), "level"),
+        (OpsConfig(), "listen"),
         (Config(), "telegram"),
     ],
 )
@@ -413,3 +415,51 @@ def test_providers_mapping_is_read_only(tmp_path: Path) -> None:
 
     with pytest.raises(TypeError):
         config.providers["evil"] = config.providers["gemini"]  # type: ignore[index]
+
+
+def test_the_ops_endpoint_listens_on_localhost_by_default(tmp_path: Path) -> None:
+    assert load(tmp_path, "").ops.bind_address() == ("127.0.0.1", 9464)
+
+
+@pytest.mark.parametrize(
+    ("listen", "expected"),
+    [
+        ("", None),
+        ("0.0.0.0:9100", ("0.0.0.0", 9100)),
+        ("localhost:1", ("localhost", 1)),
+        ("[::1]:65535", ("::1", 65535)),
+    ],
+)
+def test_ops_listen_is_host_and_port_or_empty_for_off(
+    tmp_path: Path, listen: str, expected: tuple[str, int] | None
+) -> None:
+    assert load(tmp_path, f'[ops]\nlisten = "{listen}"\n').ops.bind_address() == expected
+
+
+@pytest.mark.parametrize(
+    "listen", ["9464", "127.0.0.1", ":9464", "127.0.0.1:0", "127.0.0.1:70000", "::1:9464", "a b:1"]
+)
+def test_a_bad_ops_listen_is_one_line_naming_file_key_and_problem(
+    tmp_path: Path, listen: str
+) -> None:
+    message = error_of(tmp_path, f'[ops]\nlisten = "{listen}"\n')
+
+    assert message == (
+        f'{tmp_path / "config.toml"}: [ops] listen: expected "host:port" such as '
+        f'"127.0.0.1:9464", or "" to turn it off, got "{listen}"'
+    )
+
+
+def test_ops_listen_of_the_wrong_type_is_named(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "[ops]\nlisten = 9464\n")
+
+    assert message.endswith("[ops] listen: expected a string, got 9464")
+
+
+def test_tools_that_never_talk_to_telegram_load_the_config_without_a_token(
+    tmp_path: Path,
+) -> None:
+    config = load_config(write(tmp_path, ""), {}, require_token=False)
+
+    assert not config.telegram.token
+    assert config.ops.listen == "127.0.0.1:9464"

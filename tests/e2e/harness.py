@@ -7,6 +7,7 @@ shown when a test fails.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,13 +20,23 @@ from typing import Self
 
 from tests.emulators.gemini import GeminiEmulator
 from tests.emulators.openai_compat import OpenAIEmulator
-from tests.emulators.telegram import SimUser, TelegramEmulator
+from tests.emulators.telegram import ApiCall, SimUser, TelegramEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-TOKEN-e2e"
 DEEPSEEK_KEY = "sk-test"
 GEMINI_KEY = "gemini-test-key"
 ADMIN_ID = 1000
+RUNNING_LINE = b"bot running"
+
+TomlValue = str | int | float | bool | list[int] | list[str]
+
+
+def _toml(value: TomlValue) -> str:
+    """``value`` as a TOML literal (JSON's strings, numbers and arrays are TOML's too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
 
 
 @dataclass(kw_only=True)
@@ -37,6 +48,7 @@ class BotProcess:
     deepseek: OpenAIEmulator
     gemini: GeminiEmulator
     extra_config: str = ""
+    overrides: dict[str, dict[str, TomlValue]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
@@ -48,45 +60,56 @@ class BotProcess:
     def config_path(self) -> Path:
         return self.workdir / "config.toml"
 
+    def settings(self) -> dict[str, dict[str, TomlValue]]:
+        """The config.toml tables the bot gets: these defaults, then :attr:`overrides`."""
+        tables: dict[str, dict[str, TomlValue]] = {
+            "telegram": {
+                "api_base_url": self.telegram.base_url,
+                "admin_ids": [ADMIN_ID],
+                "poll_timeout": 1,
+                "edit_interval": 0.2,
+                "per_chat_rate": 50.0,
+                "global_rate": 200.0,
+                "request_timeout": 5.0,
+            },
+            "storage": {"path": "data/bot.sqlite3", "files_dir": "data/files"},
+            "llm": {"default_provider": "deepseek"},
+            "providers.deepseek": {
+                "kind": "openai",
+                "base_url": self.deepseek.base_url,
+                "default_model": "deepseek-chat",
+                "timeout": 5.0,
+                "max_retries": 2,
+            },
+            "providers.gemini": {
+                "kind": "gemini",
+                "base_url": self.gemini.base_url,
+                "default_model": "gemini-2.5-flash",
+                "timeout": 5.0,
+                "max_retries": 2,
+            },
+            "shutdown": {"grace_seconds": 5.0},
+            # Off unless a test turns it on: test bots must not compete for port 9464.
+            "ops": {"listen": ""},
+        }
+        for table, values in self.overrides.items():
+            tables.setdefault(table, {}).update(values)
+        return tables
+
+    def configure(self, table: str, **values: TomlValue) -> Self:
+        """Override keys of one config table (``"telegram"``, ``"providers.deepseek"``, ...).
+
+        Takes effect at the next :meth:`start` or :meth:`run_once`; returns ``self``.
+        """
+        self.overrides.setdefault(table, {}).update(values)
+        return self
+
     def write_config(self) -> None:
-        self.config_path.write_text(
-            f"""
-[telegram]
-api_base_url = "{self.telegram.base_url}"
-admin_ids = [{ADMIN_ID}]
-poll_timeout = 1
-edit_interval = 0.2
-per_chat_rate = 50.0
-global_rate = 200.0
-request_timeout = 5.0
-
-[storage]
-path = "data/bot.sqlite3"
-files_dir = "data/files"
-
-[llm]
-default_provider = "deepseek"
-
-[providers.deepseek]
-kind = "openai"
-base_url = "{self.deepseek.base_url}"
-default_model = "deepseek-chat"
-timeout = 5.0
-max_retries = 2
-
-[providers.gemini]
-kind = "gemini"
-base_url = "{self.gemini.base_url}"
-default_model = "gemini-2.5-flash"
-timeout = 5.0
-max_retries = 2
-
-[shutdown]
-grace_seconds = 5.0
-{self.extra_config}
-""",
-            encoding="utf-8",
+        body = "\n".join(
+            f"[{table}]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in values.items())
+            for table, values in self.settings().items()
         )
+        self.config_path.write_text(f"{body}\n{self.extra_config}\n", encoding="utf-8")
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -116,8 +139,10 @@ grace_seconds = 5.0
         )
 
     def start(self) -> Self:
+        """Start ``main.py`` and return once it runs: signal handlers set, polling started."""
         self.write_config()
-        self.telegram_calls_before = len(self.telegram.calls("getUpdates"))
+        polls_before = len(self.telegram.calls("getUpdates"))
+        log_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "--config", str(self.config_path)],
@@ -127,13 +152,23 @@ grace_seconds = 5.0
             cwd=ROOT,
         )
         log.close()
+
+        def running() -> bool:
+            # main.py logs this once the tree (the poller included) runs and SIGTERM is
+            # handled; a finished getUpdates call says the same, a long poll later.
+            with self.log_path.open("rb") as new_log:
+                new_log.seek(log_before)
+                if RUNNING_LINE in new_log.read():
+                    return True
+            return len(self.telegram.calls("getUpdates")) > polls_before
+
         deadline = time.monotonic() + 30.0
-        while len(self.telegram.calls("getUpdates")) <= self.telegram_calls_before:
+        while not running():
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"bot did not start polling:\n{self.log()}")
-            time.sleep(0.05)
+            time.sleep(0.02)
         return self
 
     def stop(self, timeout: float = 30.0) -> int:
@@ -151,6 +186,17 @@ grace_seconds = 5.0
             raise
         finally:
             self.process = None
+
+    def restart(self) -> Self:
+        """Stop the bot (it must exit 0) and start it again on the same data directory."""
+        status = self.stop()
+        if status != 0:
+            raise RuntimeError(f"bot exited with {status} when stopped:\n{self.log()}")
+        return self.start()
+
+    def log_lines(self, containing: str) -> list[str]:
+        """Lines of the bot's log that contain ``containing``."""
+        return [line for line in self.log().splitlines() if containing in line]
 
     def kill(self) -> None:
         if self.process is not None:
@@ -175,6 +221,22 @@ grace_seconds = 5.0
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def calls_to(telegram: TelegramEmulator, method: str, chat_id: int) -> list[ApiCall]:
+    """The Bot API calls of ``method`` the bot made for one chat, oldest first."""
+    return [
+        call for call in telegram.calls(method) if str(call.params.get("chat_id")) == str(chat_id)
+    ]
+
+
+def shown_texts(telegram: TelegramEmulator, chat_id: int) -> list[str]:
+    """Every text the bot ever showed in a chat: each message's earlier versions and its last."""
+    return [
+        text
+        for message in telegram.bot_messages(chat_id)
+        for text in (*(version.text for version in message.history), message.text)
+    ]
 
 
 def approve(telegram: TelegramEmulator, user: SimUser, admin: SimUser) -> None:

@@ -15,6 +15,7 @@ from runtime import (
     ActorSystem,
     ChildSpec,
     ChildStartFailed,
+    DeliveryFailed,
     LifecycleState,
     SupervisorSpec,
     UnhandledMessage,
@@ -44,6 +45,16 @@ class TwoParameters(Actor):
     @receive
     def on_pair(self, first: Left, second: Right) -> None:
         """Not a valid handler: a handler takes exactly one message."""
+
+
+class GenericAnnotation(Actor):
+    @receive
+    def on_numbers(self, message: list[int]) -> None:
+        """Not a valid handler: dispatch needs a class, not a generic alias."""
+
+
+class Quiet(Actor):
+    """Keeps the base class's handling of DeliveryFailed."""
 
 
 class Later(Actor):
@@ -94,6 +105,32 @@ def test_a_handler_with_two_message_parameters_is_refused_at_start(
     spec = SupervisorSpec(children=(ChildSpec(name="bad", factory=TwoParameters),))
     with pytest.raises(ChildStartFailed, match="exactly one message param"):
         system.start(spec)
+
+
+def test_a_handler_annotated_with_something_other_than_a_class_is_refused_at_start(
+    system: ActorSystem,
+) -> None:
+    spec = SupervisorSpec(children=(ChildSpec(name="bad", factory=GenericAnnotation),))
+    with pytest.raises(ChildStartFailed, match="cannot dispatch on annotation"):
+        system.start(spec)
+
+
+def test_by_default_a_delivery_failure_is_logged(system: ActorSystem, logs: LogCapture) -> None:
+    system.start(SupervisorSpec(children=(ChildSpec(name="q", factory=Quiet),)))
+    notice = DeliveryFailed(
+        message_type="Note", target="/gone", reason="actor stopped", correlation_id="c"
+    )
+    system.address("/q").tell(notice)
+    logs.wait_for("Quiet(/q): Note to /gone failed: actor stopped")
+
+
+def test_an_unknown_control_item_is_logged_and_ignored(
+    system: ActorSystem, journal: Journal, logs: LogCapture
+) -> None:
+    start_one(system, journal)
+    system._cells["/a"].post("not a control item")
+    assert system.address("/a").ask(Ping(), timeout=5) == "/a"
+    assert logs.matching("Recorder(/a) ignored control item 'not a control item'")
 
 
 def test_an_unknown_message_type_is_dead_lettered_with_a_log_line(

@@ -17,7 +17,22 @@ from runtime import (
     SupervisorSpec,
 )
 from tests.runtime.conftest import leftover_threads
-from tests.runtime.fakes import Boom, Crash, Journal, Piper, RunCoroutine, Sleep, recorder
+from tests.runtime.fakes import (
+    Boom,
+    Crash,
+    Journal,
+    LogCapture,
+    Piped,
+    PipeFailed,
+    Piper,
+    RunCoroutine,
+    Sleep,
+    recorder,
+)
+
+
+def str_failure(error: BaseException) -> PipeFailed:
+    return PipeFailed(error=str(error))
 
 
 def start_piper(system: ActorSystem, journal: Journal, loop: AsyncLoop) -> None:
@@ -84,6 +99,24 @@ def test_a_piped_coroutine_delivers_its_failure_as_a_message(
     system.address("/piper").tell(RunCoroutine(value="nope", fail=True), correlation_id="c2")
     journal.wait_count("pipe_failed", 1)
     assert journal.of("pipe_failed") == [("pipe_failed", "Boom: nope", "c2")]
+
+
+def test_a_pipe_whose_message_cannot_be_built_is_logged(
+    system: ActorSystem, journal: Journal, async_loop: AsyncLoop, logs: LogCapture
+) -> None:
+    def broken(value: str) -> Piped:
+        raise ValueError(value)
+
+    async def answer() -> str:
+        return "42"
+
+    start_piper(system, journal, async_loop)
+    future = async_loop.pipe(
+        answer(), to=system.address("/piper"), on_success=broken, on_failure=str_failure
+    )
+    assert future.result(5) == "42"
+    logs.wait_for("pipe to /piper could not build its message")
+    assert journal.count("piped") == 0
 
 
 def test_the_actor_thread_is_free_while_its_coroutine_runs(

@@ -290,6 +290,30 @@ def test_a_key_whose_actor_cannot_be_rebuilt_after_a_crash_is_retired(
     assert restarts(system, "/counters") == 0
 
 
+def test_messages_waiting_for_a_slot_when_the_pool_stops_are_dead_lettered(
+    system: ActorSystem, journal: Journal, logs: LogCapture
+) -> None:
+    gate = threading.Event()
+    spec = PoolSpec(
+        factory=partial(Counter, journal=journal, gate=gate),
+        idle_after=None,
+        max_alive=1,
+        shutdown_timeout=0.1,
+    )
+    system.start(SupervisorSpec(children=(pool("counters", spec),)))
+    system.address("/counters/a").tell(Wait())
+    journal.wait_count("waiting", 1)
+    for _ in range(2):
+        system.address("/counters/b").tell(Increment(), correlation_id="waiting-for-a-slot")
+    opener = threading.Timer(0.3, gate.set)  # "a" is still busy when its time is up
+    opener.start()
+    system.shutdown()
+    opener.join()
+    assert logs.matching("/counters/a did not stop in time")
+    letters = [(d.target, d.reason) for d in system.dead_letters.recent()]
+    assert letters == [("/counters/b", "pool stopped")] * 2
+
+
 def test_shutdown_saves_the_state_of_every_live_child(
     system: ActorSystem, journal: Journal
 ) -> None:

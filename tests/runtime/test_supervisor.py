@@ -184,6 +184,60 @@ def test_past_its_intensity_a_supervisor_escalates_and_its_parent_restarts_the_s
     assert restarts(system, "/sub") == 1
 
 
+def test_messages_sent_to_a_subtree_waiting_to_restart_reach_its_new_incarnations(
+    system: ActorSystem, journal: Journal
+) -> None:
+    inner = SupervisorSpec(
+        children=(recorder("w1", journal), recorder("w2", journal)), max_restarts=0
+    )
+    system.start(
+        SupervisorSpec(
+            children=(supervisor("sub", inner),), backoff=Backoff(initial=0.3, maximum=0.3)
+        )
+    )
+    crash(system, "/sub/w1")
+    eventually(lambda: state(system, "/sub") == LifecycleState.RESTARTING, what="restarting")
+    w2 = system.address("/sub/w2")
+    for n in range(10):
+        w2.tell(Note(n=n))
+    journal.wait_count("note", 10)
+    assert [e[3] for e in journal.of("note")] == list(range(10))
+    assert journal.count("start", "/sub/w2") == 2  # handled by the new incarnation
+
+
+def test_a_removed_subtree_dead_letters_what_is_sent_to_its_children(
+    system: ActorSystem, journal: Journal
+) -> None:
+    inner = SupervisorSpec(children=(recorder("w", journal),), max_restarts=0)
+    system.start(SupervisorSpec(children=(supervisor("sub", inner, restart=Restart.TEMPORARY),)))
+    crash(system, "/sub/w")  # /sub gives up at once and, being temporary, is not restarted
+    eventually(lambda: state(system, "/sub") == LifecycleState.STOPPED, what="/sub stopped")
+    assert state(system, "/sub/w") == LifecycleState.STOPPED
+    with pytest.raises(ActorStopped):
+        system.address("/sub/w").ask(Ping(), timeout=5)
+
+
+def test_restarts_older_than_the_intensity_window_are_forgotten(
+    system: ActorSystem, journal: Journal
+) -> None:
+    spec = SupervisorSpec(children=(recorder("a", journal),), max_restarts=1, within_seconds=0.2)
+    system.start(spec)
+    crash(system, "/a")
+    time.sleep(0.3)  # the window is a time span: this much has to pass
+    crash(system, "/a")
+    assert system.address("/a").ask(Ping(), timeout=5) == "/a"
+    assert restarts(system, "/a") == 2
+    assert system.exit_code == 0
+
+
+@pytest.mark.parametrize("names", [("a", "a"), ("a", ""), ("a", "b/c")])
+def test_child_names_must_be_distinct_path_segments(
+    journal: Journal, names: tuple[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="child name"):
+        SupervisorSpec(children=tuple(recorder(name, journal) for name in names))
+
+
 def test_when_the_root_gives_up_the_system_stops_with_exit_status_one(
     system: ActorSystem, journal: Journal, logs: LogCapture
 ) -> None:

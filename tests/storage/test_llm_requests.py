@@ -115,3 +115,31 @@ def test_old_requests_can_be_deleted_before_a_cutoff(store: Store, clock: FakeCl
 
     assert store.delete_llm_requests_before(START + 10) == 1
     assert store.llm_request_stats(since=0).ok == 1
+
+
+def _record_for(store: Store, chat_id: int | None, status: RequestStatus = "ok") -> None:
+    store.record_llm_request(
+        chat_id=chat_id,
+        user_id=None,
+        provider="openai",
+        model="m",
+        tokens_in=0,
+        tokens_out=0,
+        latency_ms=1.0,
+        status=status,
+    )
+
+
+def test_active_chats_are_the_distinct_chats_with_a_request_since_a_time(
+    store: Store, clock: FakeClock
+) -> None:
+    _record_for(store, 1)  # before the window
+    clock.advance(60)
+    _record_for(store, 2)
+    _record_for(store, 2)
+    _record_for(store, 3, "failed")
+    _record_for(store, None)  # a call not made for a chat
+
+    assert store.count_active_chats(since=START + 60) == 2
+    assert store.count_active_chats(since=0) == 3
+    assert store.count_active_chats(since=START + 61) == 0

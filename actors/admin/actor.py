@@ -1,0 +1,303 @@
+"""The admin actor: every ``/admin`` and ``/debug`` command and every ``a:`` button press.
+
+Sessions forward these as :class:`AdminCommand` and :class:`AdminButton` without judging;
+this actor checks the sender against ``admin_ids`` itself (anyone else is refused and
+nothing changes), asks storage for what it needs, and answers through the gateway. When
+it changes a user's access it tells the sessions that may have cached it
+:class:`AccessChanged`, so a block holds from the user's very next message.
+
+The logic is in plain modules beside it (``commands``, ``access``, ``stats``, ``users``,
+``models``, ``debug``); this class only gathers the figures and sends. If storage fails or
+does not answer in time, the admin is told so and the actor carries on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+
+from actors.admin.access import chats_to_tell, decide
+from actors.admin.commands import (
+    AdminRequest,
+    ChangeAccess,
+    ShowActor,
+    ShowDeadLetters,
+    ShowModels,
+    ShowStats,
+    ShowTree,
+    ShowUsage,
+    ShowUsers,
+    parse_button,
+    parse_command,
+)
+from actors.admin.debug import as_pre, debug_pages
+from actors.admin.messages import AdminButton, AdminCommand
+from actors.admin.models import render_models
+from actors.admin.stats import (
+    WEEK,
+    StatsFigures,
+    day_start,
+    render_stats,
+    restarts_last_hour,
+)
+from actors.admin.users import (
+    PAGE_SIZE,
+    UsersPage,
+    clamp_page,
+    count_in,
+    offset_of,
+    page_count,
+    render_users_page,
+    users_keyboard,
+)
+from actors.chat import texts
+from actors.chat.messages import AccessChanged, UserRef
+from actors.storage import (
+    CountActiveChats,
+    CountUsers,
+    GetLlmStats,
+    GetUser,
+    ListCachedModels,
+    ListUsers,
+    SetUserState,
+)
+from actors.telegram.messages import AnswerButton, EditText, Keyboard, SendText
+from runtime import (
+    Actor,
+    ActorContext,
+    ActorSystemError,
+    Address,
+    Message,
+    SystemSnapshot,
+    current_correlation_id,
+    receive,
+)
+from storage import StorageError, User, UserCounts
+
+# What may go wrong while answering, besides a bug: storage fails or does not answer.
+_EXPECTED_FAILURES = (ActorSystemError, StorageError)
+_TOAST_LIMIT = 190  # answerCallbackQuery texts stop at 200 characters
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminSettings:
+    """What the admin actor needs from the configuration."""
+
+    admin_ids: frozenset[int]
+    default_provider: str
+    provider_models: Mapping[str, str]  # each usable provider -> its default model
+    storage_timeout: float = 10.0
+    page_size: int = PAGE_SIZE
+
+
+class AdminActor(Actor):
+    """See the module docstring. ``snapshot`` returns the live tree (any thread may call it)."""
+
+    def __init__(
+        self,
+        context: ActorContext,
+        *,
+        settings: AdminSettings,
+        storage: Address,
+        gateway: Address,
+        sessions: Address,
+        snapshot: Callable[[], SystemSnapshot],
+    ) -> None:
+        super().__init__(context)
+        self._settings = settings
+        self._storage = storage
+        self._gateway = gateway
+        self._sessions = sessions
+        self._snapshot = snapshot
+
+    # -- commands ------------------------------------------------------------------------------
+
+    @receive
+    def on_command(self, message: AdminCommand) -> None:
+        reply_to = message.message_id if message.chat_id < 0 else None
+        if not self._is_admin(message.user):
+            logger.info(
+                "refused /{} from user {}: not an admin cid={}",
+                message.command,
+                message.user.id,
+                current_correlation_id(),
+            )
+            self._send(message.chat_id, texts.ADMINS_ONLY, reply_to=reply_to)
+            return
+        request = parse_command(message.command, message.args)
+        try:
+            self._answer(message, request, reply_to)
+        except _EXPECTED_FAILURES as exc:
+            self._send(message.chat_id, self._failed(exc), reply_to=reply_to)
+
+    def _answer(self, message: AdminCommand, request: AdminRequest, reply_to: int | None) -> None:
+        chat_id = message.chat_id
+        match request:
+            case ShowStats():
+                self._send(chat_id, render_stats(self._stats()), reply_to=reply_to)
+            case ShowUsers():
+                page = self._users_page(request)
+                self._send(
+                    chat_id,
+                    render_users_page(page),
+                    buttons=users_keyboard(page),
+                    reply_to=reply_to,
+                )
+            case ChangeAccess():
+                self._send(chat_id, self._change_access(message.user, request), reply_to=reply_to)
+            case ShowModels():
+                self._send(chat_id, self._models(), reply_to=reply_to)
+            case ShowTree() | ShowActor() | ShowDeadLetters():
+                for page_text in debug_pages(request, self._snapshot()):
+                    self._gateway.tell(
+                        SendText(
+                            chat_id=chat_id,
+                            text=as_pre(page_text),
+                            format="html",
+                            reply_to_message_id=reply_to,
+                        )
+                    )
+            case ShowUsage():
+                self._send(chat_id, texts.ADMIN_COMMANDS, reply_to=reply_to)
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    @receive
+    def on_button(self, message: AdminButton) -> None:
+        if not self._is_admin(message.user):
+            logger.info(
+                "refused button {!r} from user {}: not an admin cid={}",
+                message.data,
+                message.user.id,
+                current_correlation_id(),
+            )
+            self._toast(message, texts.ADMINS_ONLY)
+            return
+        request = parse_button(message.data)
+        try:
+            match request:
+                case ChangeAccess():
+                    verdict = self._change_access(message.user, request)
+                    self._toast(message, verdict)
+                    self._edit(message, verdict)
+                case ShowUsers():
+                    page = self._users_page(request)
+                    self._edit(message, render_users_page(page), users_keyboard(page))
+                    self._toast(message, "")
+                case None:
+                    self._toast(message, "")
+        except _EXPECTED_FAILURES as exc:
+            self._toast(message, self._failed(exc))
+
+    # -- what the commands do ------------------------------------------------------------------
+
+    def _stats(self) -> StatsFigures:
+        now = time.time()
+        today = day_start(now)
+        snapshot = self._snapshot()
+        users: UserCounts = self._ask(CountUsers())
+        return StatsFigures(
+            users=users,
+            chats_today=self._ask(CountActiveChats(since=today)),
+            chats_week=self._ask(CountActiveChats(since=now - WEEK)),
+            requests=self._ask(GetLlmStats(since=today)),
+            uptime_s=snapshot.uptime_s,
+            restarts_last_hour=restarts_last_hour(snapshot),
+        )
+
+    def _users_page(self, request: ShowUsers) -> UsersPage:
+        size = self._settings.page_size
+        counts: UserCounts = self._ask(CountUsers())
+        total = count_in(counts, request.state)
+        page = clamp_page(request.page, total, size)
+        users: tuple[User, ...] = self._ask(
+            ListUsers(state=request.state, limit=size, offset=offset_of(page, size))
+        )
+        return UsersPage(
+            state=request.state,
+            page=page,
+            pages=page_count(total, size),
+            total=total,
+            users=users,
+        )
+
+    def _change_access(self, admin: UserRef, request: ChangeAccess) -> str:
+        user_id = request.user_id
+        record: User | None = self._ask(GetUser(user_id=user_id))
+        decision = decide(request.action, user_id, record, admin_ids=self._settings.admin_ids)
+        if decision.state is None:
+            return decision.verdict
+        self._ask(SetUserState(user_id=user_id, state=decision.state, by=admin.id))
+        for chat_id in chats_to_tell(self._snapshot(), self._sessions.path, user_id):
+            self._sessions.child(chat_id).tell(AccessChanged(user_id=user_id, state=decision.state))
+        if decision.notice is not None:
+            self._send(user_id, decision.notice)
+        logger.info(
+            "admin {} {}: user {} is now {} cid={}",
+            admin.id,
+            request.action,
+            user_id,
+            decision.state,
+            current_correlation_id(),
+        )
+        return decision.verdict
+
+    def _models(self) -> str:
+        return render_models(
+            self._settings.provider_models,
+            self._settings.default_provider,
+            self._ask(ListCachedModels()),
+        )
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _is_admin(self, user: UserRef) -> bool:
+        return user.id in self._settings.admin_ids
+
+    def _ask(self, message: Message) -> Any:
+        return self._storage.ask(message, timeout=self._settings.storage_timeout)
+
+    def _failed(self, exc: Exception) -> str:
+        logger.opt(exception=exc).error(
+            "admin request failed: {}: {} cid={}",
+            type(exc).__name__,
+            exc,
+            current_correlation_id(),
+        )
+        return texts.ADMIN_FAILED.format(error=type(exc).__name__)
+
+    def _send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        buttons: Keyboard = (),
+        reply_to: int | None = None,
+    ) -> None:
+        self._gateway.tell(
+            SendText(
+                chat_id=chat_id,
+                text=text,
+                format="plain",
+                buttons=buttons,
+                reply_to_message_id=reply_to,
+            )
+        )
+
+    def _edit(self, message: AdminButton, text: str, buttons: Keyboard = ()) -> None:
+        self._gateway.tell(
+            EditText(
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                text=text,
+                format="plain",
+                buttons=buttons,
+            )
+        )
+
+    def _toast(self, message: AdminButton, text: str) -> None:
+        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=text[:_TOAST_LIMIT]))

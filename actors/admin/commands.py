@@ -1,0 +1,161 @@
+"""What an admin asked for, read from ``/admin ...``, ``/debug ...`` or a button's data.
+
+Reading is kept apart from doing: :func:`parse_command` and :func:`parse_button` turn words
+into one :data:`AdminRequest`, and anything they do not understand becomes
+:class:`ShowUsage` (or None for a button). The button data is written here too
+(:func:`access_data`, :func:`users_page_data`), so both directions live in one place and
+stay within Telegram's 64-byte callback_data limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal, get_args
+
+import msgspec
+
+from storage import UserState
+
+AccessAction = Literal["approve", "reject", "block", "unblock"]
+ACCESS_ACTIONS: Final[tuple[AccessAction, ...]] = get_args(AccessAction)
+USER_STATES: Final[tuple[UserState, ...]] = get_args(UserState)
+BUTTON_PREFIX: Final = "a:"
+_ALL_USERS: Final = "all"
+# Words to their Literal values, so a look-up narrows the type without a cast.
+_ACTIONS: Final[dict[str, AccessAction]] = {action: action for action in ACCESS_ACTIONS}
+_STATES: Final[dict[str, UserState | None]] = {
+    _ALL_USERS: None,
+    **{state: state for state in USER_STATES},
+}
+_MAX_ID_DIGITS: Final = 19  # Telegram ids fit in a signed 64-bit integer
+_DEAD_LETTERS: Final = frozenset({"deadletters", "dead-letters", "dead_letters", "dlq"})
+
+
+class ShowStats(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin stats``."""
+
+
+class ShowUsers(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin users [state] [page]``; ``state`` None means every user, pages count from 1."""
+
+    state: UserState | None = None
+    page: int = 1
+
+
+class ChangeAccess(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin approve|reject|block|unblock <id>``, or an Approve/Reject button."""
+
+    action: AccessAction
+    user_id: int
+
+
+class ShowModels(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin models``."""
+
+
+class ShowTree(msgspec.Struct, frozen=True, kw_only=True):
+    """``/debug tree``."""
+
+
+class ShowActor(msgspec.Struct, frozen=True, kw_only=True):
+    """``/debug actor <path>``; ``path`` is normalised to start with one slash."""
+
+    path: str
+
+
+class ShowDeadLetters(msgspec.Struct, frozen=True, kw_only=True):
+    """``/debug deadletters``."""
+
+
+class ShowUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """Anything else: answered with the list of admin and debug commands."""
+
+
+DebugRequest = ShowTree | ShowActor | ShowDeadLetters
+AdminRequest = ShowStats | ShowUsers | ChangeAccess | ShowModels | DebugRequest | ShowUsage
+
+
+def parse_command(command: str, args: Sequence[str]) -> AdminRequest:
+    """The request for ``/<command> <args...>`` (``command`` is "admin" or "debug")."""
+    if command == "debug":
+        return _parse_debug(args)
+    if command == "admin":
+        return _parse_admin(args)
+    return ShowUsage()
+
+
+def parse_button(data: str) -> ChangeAccess | ShowUsers | None:
+    """The request a button's data stands for; None for data this module never wrote."""
+    if not data.startswith(BUTTON_PREFIX):
+        return None
+    parts = data[len(BUTTON_PREFIX) :].split(":")
+    if parts[0] == "users" and len(parts) == 3:  # noqa: PLR2004 - users:<state>:<page>
+        request = _parse_users(parts[1:])
+        return request if isinstance(request, ShowUsers) else None
+    return _parse_access(parts)
+
+
+def access_data(action: AccessAction, user_id: int) -> str:
+    """callback_data of an access button, e.g. ``a:approve:2001``."""
+    return f"{BUTTON_PREFIX}{action}:{user_id}"
+
+
+def users_page_data(state: UserState | None, page: int) -> str:
+    """callback_data of a users-list page button, e.g. ``a:users:pending:2``."""
+    return f"{BUTTON_PREFIX}users:{state or _ALL_USERS}:{page}"
+
+
+def normalize_path(path: str) -> str:
+    """An actor path as the runtime writes it: ``storage/`` and ``/storage`` are ``/storage``."""
+    return "/" + path.strip().strip("/")
+
+
+def _parse_admin(args: Sequence[str]) -> AdminRequest:
+    action = args[0].lower() if args else ""
+    rest = args[1:]
+    if action == "stats" and not rest:
+        return ShowStats()
+    if action == "models" and not rest:
+        return ShowModels()
+    if action == "users":
+        return _parse_users(rest)
+    return _parse_access(args) or ShowUsage()
+
+
+def _parse_access(words: Sequence[str]) -> ChangeAccess | None:
+    if len(words) != 2:  # noqa: PLR2004 - <action> <id>
+        return None
+    action, user_id = _ACTIONS.get(words[0].lower()), _user_id(words[1])
+    if action is None or user_id is None:
+        return None
+    return ChangeAccess(action=action, user_id=user_id)
+
+
+def _parse_users(args: Sequence[str]) -> ShowUsers | ShowUsage:
+    words = [word.lower() for word in args]
+    state: UserState | None = None
+    if words and words[0] in _STATES:
+        state = _STATES[words[0]]
+        words = words[1:]
+    page = 1
+    if words and words[0].isascii() and words[0].isdigit() and int(words[0]) >= 1:
+        page = int(words[0])
+        words = words[1:]
+    return ShowUsage() if words else ShowUsers(state=state, page=page)
+
+
+def _parse_debug(args: Sequence[str]) -> AdminRequest:
+    what = args[0].lower() if args else ""
+    rest = args[1:]
+    if what == "tree" and not rest:
+        return ShowTree()
+    if what == "actor" and len(rest) == 1:
+        return ShowActor(path=normalize_path(rest[0]))
+    if what in _DEAD_LETTERS and not rest:
+        return ShowDeadLetters()
+    return ShowUsage()
+
+
+def _user_id(word: str) -> int | None:
+    """A Telegram user id: ASCII digits only (``int()`` would also take "²" or "1_000")."""
+    return int(word) if word.isascii() and word.isdigit() and len(word) <= _MAX_ID_DIGITS else None

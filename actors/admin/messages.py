@@ -1,0 +1,36 @@
+"""What the admin actor receives: admin commands and button presses, forwarded by sessions.
+
+The protocol is the union alias :data:`AdminMessage` at the bottom. Sessions forward
+without judging: the admin actor itself checks that ``user`` is an admin.
+"""
+
+from __future__ import annotations
+
+from actors.chat.messages import UserRef
+from runtime import Message
+
+
+class AdminCommand(Message, frozen=True, kw_only=True):
+    """Someone sent ``/admin ...`` or ``/debug ...`` in chat ``chat_id``.
+
+    ``command`` is ``"admin"`` or ``"debug"``; ``args`` are the words after it.
+    """
+
+    chat_id: int
+    message_id: int
+    user: UserRef
+    command: str
+    args: tuple[str, ...] = ()
+
+
+class AdminButton(Message, frozen=True, kw_only=True):
+    """Someone pressed a button whose data starts with ``a:`` on message ``message_id``."""
+
+    chat_id: int
+    message_id: int
+    callback_id: str
+    user: UserRef
+    data: str
+
+
+AdminMessage = AdminCommand | AdminButton

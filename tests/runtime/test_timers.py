@@ -1,0 +1,51 @@
+"""The timer thread runs due callbacks in order, skips cancelled ones and survives failures."""
+
+from __future__ import annotations
+
+import threading
+
+from runtime._timers import Timers
+from tests.runtime.conftest import leftover_threads
+from tests.runtime.fakes import Journal, LogCapture
+
+
+def test_callbacks_run_in_the_order_they_fall_due(journal: Journal) -> None:
+    timers = Timers()
+    timers.start()
+    try:
+        timers.call_later(0.06, lambda: journal.record("late"))
+        timers.call_later(0.02, lambda: journal.record("early"))
+        timers.call_later(0.04, lambda: journal.record("middle")).cancel()
+        timers.call_later(-1.0, lambda: journal.record("now"))
+        journal.wait_for(lambda: len(journal.entries) == 3)
+    finally:
+        timers.close()
+    assert [e[0] for e in journal.entries] == ["now", "early", "late"]
+
+
+def test_a_failing_callback_is_logged_and_the_others_still_run(
+    journal: Journal, logs: LogCapture
+) -> None:
+    def fail() -> None:
+        raise RuntimeError("bad callback")
+
+    timers = Timers()
+    timers.start()
+    try:
+        timers.call_later(0.0, fail)
+        timers.call_later(0.01, lambda: journal.record("after"))
+        journal.wait_count("after", 1)
+    finally:
+        timers.close()
+    assert logs.matching("timer callback")
+
+
+def test_closing_drops_pending_callbacks_and_ends_the_thread(journal: Journal) -> None:
+    before = set(threading.enumerate())
+    timers = Timers()
+    timers.start()
+    timers.call_later(30.0, lambda: journal.record("never"))
+    timers.close()
+    assert leftover_threads(before) == []
+    assert timers.call_later(0.0, lambda: journal.record("never")).cancelled
+    assert journal.entries == []
