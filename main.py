@@ -32,7 +32,7 @@ from actors.errors import ConfigError
 from actors.llm.provider import CountInFlight
 from actors.logs import configure_logging, redact
 from actors.ops import InspectError, inspect
-from actors.telegram.gateway import StopPolling, make_bot
+from actors.telegram.gateway import CountTraffic, StopPolling, Traffic, make_bot
 from actors.tree import BotAddresses, addresses, bot_tree
 from runtime import ActorSystem, ActorSystemError, AsyncLoop, ChildStartFailed
 from storage import StorageError, Store
@@ -108,19 +108,37 @@ def inspect_bot(config_path: Path, path: str | None) -> int:
         return 1
 
 
+def in_flight(where: BotAddresses) -> int:
+    """Answers being generated plus replies not yet handed to Telegram."""
+    busy = 0
+    for provider in where.providers.values():
+        try:
+            busy += provider.ask(CountInFlight(), timeout=2.0)
+        except ActorSystemError as exc:
+            logger.warning("could not ask {} what is in flight: {}", provider.path, exc)
+    try:
+        traffic: Traffic = where.gateway.ask(CountTraffic(), timeout=2.0)
+        busy += traffic.pending
+    except ActorSystemError as exc:
+        logger.warning("could not ask the gateway what is pending: {}", exc)
+    return busy
+
+
 def wait_for_answers(where: BotAddresses, grace: float) -> None:
-    """Give answers being generated up to ``grace`` seconds to finish."""
+    """Give answers in flight up to ``grace`` seconds to reach Telegram.
+
+    Quiet must be seen twice in a row: between one answer ending and the next queued
+    message's answer starting, both counts are briefly zero.
+    """
     deadline = time.monotonic() + grace
+    quiet = 0
     while time.monotonic() < deadline:
-        busy = 0
-        for provider in where.providers.values():
-            try:
-                busy += provider.ask(CountInFlight(), timeout=2.0)
-            except ActorSystemError:
-                continue
-        if busy == 0:
+        busy = in_flight(where)
+        quiet = quiet + 1 if busy == 0 else 0
+        if quiet >= 2:  # noqa: PLR2004 - see the docstring
             return
-        logger.info("waiting for {} answer(s) in flight", busy)
+        if busy:
+            logger.info("waiting for {} answer(s) or repl(ies) in flight", busy)
         time.sleep(0.2)
     logger.warning("grace period over; stopping with answers still in flight")
 

@@ -53,6 +53,7 @@ class Traffic(Message, frozen=True, kw_only=True):
     updates_received: int
     sent: int
     dropped: int
+    pending: int = 0
 
 
 class GatewayFailed(RuntimeError):
@@ -214,6 +215,7 @@ class Gateway(Actor):
             updates_received=0 if poller is None else poller.received,
             sent=0 if outbox is None else outbox.sent,
             dropped=0 if outbox is None else outbox.dropped,
+            pending=0 if outbox is None else outbox.pending(),
         )
 
 

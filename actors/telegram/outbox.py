@@ -108,6 +108,7 @@ class Outbox:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.dropped = 0
+        self._in_progress = 0
 
     # -- intake -------------------------------------------------------------------------
 
@@ -126,7 +127,8 @@ class Outbox:
             lane.task = asyncio.create_task(self._run(command.chat_id, lane))
 
     def pending(self) -> int:
-        return sum(len(lane.queue) for lane in self._lanes.values())
+        """Commands and calls queued or being made; safe to read from another thread."""
+        return self._in_progress + sum(len(lane.queue) for lane in tuple(self._lanes.values()))
 
     async def drain(self, timeout: float) -> int:
         """Wait up to ``timeout`` for every lane to empty; return what is left."""
@@ -174,8 +176,12 @@ class Outbox:
                 if not isinstance(item, _Call):
                     lane.queue.extendleft(reversed(self._expand(item)))
                     continue
-                await self._pace(lane, item)
-                retry = await self._attempt(item, lane)
+                self._in_progress += 1
+                try:
+                    await self._pace(lane, item)
+                    retry = await self._attempt(item, lane)
+                finally:
+                    self._in_progress -= 1
                 if retry:
                     lane.queue.appendleft(item)
         finally:

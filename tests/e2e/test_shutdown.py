@@ -64,3 +64,23 @@ def test_sigterm_with_an_answer_slower_than_the_grace_period_still_exits_0_promp
     assert bot.stop() == 0
     assert time.monotonic() - started < 1.0 + 4.0, "gave up after the grace period"
     assert "grace period over" in bot.log()
+
+
+def test_sigterm_still_answers_messages_queued_behind_the_answer_in_flight(
+    bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    approve(telegram, alice, admin)
+    bot.deepseek.reply("first answer", delay=1.0)
+    bot.deepseek.reply("second answer", delay=0.5)
+    bot.deepseek.reply("third answer", delay=0.5)
+    telegram.send_text(alice, "one")
+    telegram.send_text(alice, "two")
+    telegram.send_text(alice, "three")
+    bot.deepseek.wait_for_requests(1)
+    # "two" and "three" were handed to her session before polling stops: they are answered.
+    telegram.wait_for(lambda: telegram.confirmed_offset > 0 and not telegram.pending_updates())
+
+    assert bot.stop() == 0
+    shown = [m.text for m in telegram.bot_messages(alice.id)]
+    for answer in ("first answer", "second answer", "third answer"):
+        assert shown.count(answer) == 1, f"{answer!r} missing or doubled in {shown}"

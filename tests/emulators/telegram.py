@@ -1112,11 +1112,19 @@ def _auto_entities(text: str, entities: Sequence[Entity]) -> list[Entity]:
 
 
 def _trim(text: str, entities: Sequence[Entity]) -> tuple[str, list[Entity]]:
-    """Strip surrounding whitespace like Telegram, shifting and clipping entities to match."""
-    stripped = text.strip(" \t\r\n\v\f")
+    """Strip surrounding whitespace like Telegram, shifting and clipping entities to match.
+
+    As in tdlib's ``fix_formatted_text``, leading whitespace is only removed up to where the
+    first entity begins, so a message opening with an indented ``pre`` line keeps its indent.
+    """
+    spaces = " \t\r\n\v\f"
+    lead = len(text) - len(text.lstrip(spaces))  # whitespace is 1 UTF-16 unit per character
+    if entities:
+        lead = min(lead, *(entity.offset for entity in entities))
+    stripped = text[lead:].rstrip(spaces)
     if stripped == text:
         return text, list(entities)
-    head = _utf16_len(text[: len(text) - len(text.lstrip(" \t\r\n\v\f"))])
+    head = lead
     size = _utf16_len(stripped)
     kept = []
     for entity in entities:
