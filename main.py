@@ -148,30 +148,32 @@ def run(config: Config) -> int:
     loop = AsyncLoop()
     system = ActorSystem()
     where = addresses(system, config)
-    try:
-        system.start(bot_tree(config, system, loop), timeout=config.telegram.request_timeout + 30)
-    except ChildStartFailed as exc:
-        logger.error("could not start: {}", exc)
-        loop.close()
-        return 1
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         system.request_shutdown(signal.Signals(signum).name)
 
+    # Before starting: a Ctrl-C while the tree starts must lead to the same orderly stop.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    logger.info("bot running; Ctrl-C or SIGTERM stops it")
-    while not system.wait(0.5):
-        pass
-    logger.info("shutting down ({})", system.exit_reason)
-    if system.exit_code == 0:
+    try:
         try:
-            where.gateway.ask(StopPolling(), timeout=10.0)
-        except ActorSystemError as exc:
-            logger.warning("could not stop polling cleanly: {}", exc)
-        wait_for_answers(where, grace)
-    system.shutdown(timeout=grace + 30.0)
-    loop.close()
+            system.start(bot_tree(config, system, loop))
+        except ChildStartFailed as exc:
+            logger.error("could not start: {}", exc)
+            return 1
+        logger.info("bot running; Ctrl-C or SIGTERM stops it")
+        while not system.wait(0.5):
+            pass
+        logger.info("shutting down ({})", system.exit_reason)
+        if system.exit_code == 0:
+            try:
+                where.gateway.ask(StopPolling(), timeout=15.0)
+            except ActorSystemError as exc:
+                logger.warning("could not stop polling cleanly: {}", exc)
+            wait_for_answers(where, grace)
+    finally:
+        system.shutdown(timeout=grace + 30.0)
+        loop.close()
     return system.exit_code
 
 

@@ -13,7 +13,7 @@ from actors.config import LoggingConfig
 from runtime import current_correlation_id
 
 if TYPE_CHECKING:
-    from loguru import Record
+    from loguru import Message, Record
 
 HUMAN_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
@@ -42,16 +42,19 @@ def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> Non
         record["extra"].setdefault("cid", current_correlation_id() or "-")
         record["message"] = redact(record["message"], hidden)
 
+    def sink(line: Message) -> None:
+        # Redacted again as a whole: an exception's text and traceback (PTB's InvalidToken
+        # quotes the token) are only formatted here, after the patcher has run.
+        sys.stderr.write(redact(str(line), hidden))
+
     logger.remove()
     logger.configure(patcher=patch)
+    # diagnose=False: loguru would otherwise print local variables in tracebacks, and
+    # those include the message being handled, i.e. a user's private text.
     if config.json:
-        logger.add(sys.stderr, level=config.level, serialize=True, backtrace=False, diagnose=False)
+        logger.add(sink, level=config.level, serialize=True, backtrace=False, diagnose=False)
     else:
-        # diagnose=False: loguru would otherwise print local variables in tracebacks, and
-        # those include the message being handled, i.e. a user's private text.
-        logger.add(
-            sys.stderr, level=config.level, format=HUMAN_FORMAT, backtrace=False, diagnose=False
-        )
+        logger.add(sink, level=config.level, format=HUMAN_FORMAT, backtrace=False, diagnose=False)
     # httpx logs every request URL at INFO, and a Bot API URL contains the token.
     for noisy in ("httpx", "httpcore", "telegram"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -8,7 +8,13 @@ the asker gets it, and the supervisor restarts this actor with a fresh connectio
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from loguru import logger
 
 from runtime import Actor, ActorContext, Message, receive
 from storage import (
@@ -26,6 +32,7 @@ from storage import (
     UserState,
     UserUpsert,
 )
+from storage.errors import StorageUnavailable
 
 
 class OpenChat(Message, frozen=True, kw_only=True):
@@ -136,7 +143,7 @@ class ListCachedModels(Message, frozen=True, kw_only=True):
 
 
 class ReplaceModels(Message, frozen=True, kw_only=True):
-    """Ask: store a provider's current model list; reply what was added and removed."""
+    """Ask or tell: store a provider's current model list; replies what was added and removed."""
 
     provider: str
     models: tuple[tuple[str, str], ...]
@@ -160,12 +167,33 @@ StorageRequest = (
 )
 
 
+M = TypeVar("M")
+R = TypeVar("R")
+PATIENCE_SECONDS = 60.0
+
+
+def patient(handler: Callable[[StorageActor, M], R]) -> Callable[[StorageActor, M], R]:
+    """Retry a handler while the database is locked or otherwise briefly unavailable.
+
+    Waiting here, on the storage actor's own thread, keeps every write in order and keeps a
+    long lock (a backup, an operator's sqlite3 shell) from turning into a restart storm
+    that would take the whole tree down. Past ``PATIENCE_SECONDS`` the error goes through.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(self: StorageActor, message: M) -> R:
+        return self.patiently(lambda: handler(self, message))
+
+    return wrapper
+
+
 class StorageActor(Actor):
     """Owns the :class:`storage.Store`; see the module docstring."""
 
-    def __init__(self, context: ActorContext, path: Path) -> None:
+    def __init__(self, context: ActorContext, path: Path, *, busy_timeout: float = 5.0) -> None:
         super().__init__(context)
         self._path = path
+        self._busy_timeout = busy_timeout
         self._store: Store | None = None
 
     @property
@@ -174,8 +202,23 @@ class StorageActor(Actor):
             raise RuntimeError("storage is not open")
         return self._store
 
+    def patiently(self, operation: Callable[[], R]) -> R:
+        delay = 0.25
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while True:
+            try:
+                return operation()
+            except StorageUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("storage unavailable ({}); retrying in {:g}s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     def on_start(self) -> None:
-        self._store = Store.open(self._path)
+        self._store = self.patiently(
+            lambda: Store.open(self._path, busy_timeout=self._busy_timeout)
+        )
 
     def on_stop(self) -> None:
         if self._store is not None:
@@ -183,6 +226,7 @@ class StorageActor(Actor):
             self._store = None
 
     @receive
+    @patient
     def open_chat(self, message: OpenChat) -> ChatState:
         store = self.store
         if store.get_chat(message.chat_id) is None:
@@ -193,10 +237,12 @@ class StorageActor(Actor):
         )
 
     @receive
+    @patient
     def get_user(self, message: GetUser) -> User | None:
         return self.store.get_user(message.user_id)
 
     @receive
+    @patient
     def register_user(self, message: RegisterUser) -> UserUpsert:
         return self.store.upsert_user(
             message.user_id,
@@ -207,31 +253,38 @@ class StorageActor(Actor):
         )
 
     @receive
+    @patient
     def set_user_state(self, message: SetUserState) -> User:
         return self.store.set_user_state(message.user_id, message.state, message.by)
 
     @receive
+    @patient
     def list_users(self, message: ListUsers) -> tuple[User, ...]:
         return self.store.list_users(message.state, message.limit, message.offset)
 
     @receive
+    @patient
     def count_users(self, _message: CountUsers) -> UserCounts:
         return self.store.count_users_by_state()
 
     @receive
+    @patient
     def append_turn(self, message: AppendTurn) -> None:
         self.store.append_turn(message.chat_id, message.role, message.text)
         self.store.trim_context(message.chat_id, message.budget)
 
     @receive
+    @patient
     def clear_context(self, message: ClearContext) -> None:
         self.store.clear_context(message.chat_id)
 
     @receive
+    @patient
     def set_chat_model(self, message: SetChatModel) -> None:
         self.store.set_chat_model(message.chat_id, message.provider, message.model)
 
     @receive
+    @patient
     def record_llm_request(self, message: RecordLlmRequest) -> None:
         self.store.record_llm_request(
             chat_id=message.chat_id,
@@ -247,17 +300,21 @@ class StorageActor(Actor):
         )
 
     @receive
+    @patient
     def llm_stats(self, message: GetLlmStats) -> LlmRequestStats:
         return self.store.llm_request_stats(message.since)
 
     @receive
+    @patient
     def count_active_chats(self, message: CountActiveChats) -> int:
         return self.store.count_active_chats(message.since)
 
     @receive
+    @patient
     def list_cached_models(self, message: ListCachedModels) -> tuple[ModelEntry, ...]:
         return self.store.list_models(message.provider)
 
     @receive
+    @patient
     def replace_models(self, message: ReplaceModels) -> ModelDiff:
         return self.store.replace_models(message.provider, dict(message.models))

@@ -106,6 +106,12 @@ class ActorContext:
             delay, lambda: target.tell(message, correlation_id=cid)
         )
 
+    def set_busy(self, busy: bool) -> None:
+        """Tell a keyed pool whether this actor has work in flight (an answer being made,
+        messages queued of its own): while busy, the pool neither passivates it when idle
+        nor evicts it to make room; a waiting key then waits for a free slot instead."""
+        self._cell.pinned = busy
+
     def stop_self(self) -> None:
         """End this actor once what is already queued is handled."""
         self._cell.post(Stop(StopKind.STOP, voluntary=True))

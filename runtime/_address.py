@@ -43,12 +43,20 @@ class Address:
         base = "" if self.path == "/" else self.path
         return self._system.address(f"{base}/{name}")
 
-    def _envelope(self, message: Message, correlation_id: str | None, reply: Any) -> Envelope:
+    def _envelope(
+        self,
+        message: Message,
+        correlation_id: str | None,
+        reply: Any,
+        sender: Address | None = None,
+    ) -> Envelope:
         if not isinstance(message, Message):
             raise TypeError(f"messages must be runtime.Message structs, got {type(message)!r}")
         current = _current.get()
         if correlation_id is None:
             correlation_id = current[0] if current else self._system.new_correlation_id()
+        if sender is not None:
+            return Envelope(message, correlation_id, sender.path, reply)
         return Envelope(message, correlation_id, current[1] if current else None, reply)
 
     def _send(self, envelope: Envelope) -> None:
@@ -56,9 +64,20 @@ class Address:
         if cell is None or not cell.deliver(envelope):
             self._cell = self._system.route(self.path, envelope)
 
-    def tell(self, message: Message, *, correlation_id: str | None = None) -> None:
-        """Queue ``message`` for the actor and return at once."""
-        self._send(self._envelope(message, correlation_id, None))
+    def tell(
+        self,
+        message: Message,
+        *,
+        correlation_id: str | None = None,
+        sender: Address | None = None,
+    ) -> None:
+        """Queue ``message`` for the actor and return at once.
+
+        ``sender`` names who sent it when that is not the actor whose handler is running
+        (e.g. a coroutine on the event loop acting for an actor): it is the one told
+        ``DeliveryFailed`` if the runtime gives up on the message.
+        """
+        self._send(self._envelope(message, correlation_id, None, sender))
 
     def ask(self, message: Message, *, timeout: float) -> Any:
         """Send ``message`` and block this thread until the handler's return value arrives.

@@ -83,6 +83,7 @@ class Cell:
         "mailbox",
         "parent",
         "path",
+        "pinned",
         "poison_after",
         "redeliver",
         "role",
@@ -106,6 +107,7 @@ class Cell:
         self.redeliver: Envelope | None = None
         self.abort = False
         self.busy = False
+        self.pinned = False  # the actor has work in flight: a pool must not passivate it
         self.incarnation = 0
         self.poison_after = max(1, poison_after)
         self.role = "actor"

@@ -209,6 +209,7 @@ class KeyedPool(Actor):
         cell.incarnation += 1
         actor.incarnation = cell.incarnation
         cell.actor = actor
+        cell.pinned = False  # whatever kept the last incarnation busy died with it
         cell.state = LifecycleState.STARTING
         actor._start_actor_loop()  # noqa: SLF001 - pykka's hook for actor implementations
         return _Member(cell, actor)
@@ -218,7 +219,7 @@ class KeyedPool(Actor):
         stopping = sum(1 for m in self._members.values() if m.stopping)
         if stopping >= len(self._waiting):
             return
-        candidates = [m for m in self._members.values() if not m.stopping]
+        candidates = [m for m in self._members.values() if not m.stopping and not m.cell.pinned]
         if candidates:
             self._passivate(min(candidates, key=_Member.last_active))
 
@@ -234,11 +235,13 @@ class KeyedPool(Actor):
         cutoff = time.time() - idle_after
         for member in list(self._members.values()):
             cell = member.cell
-            if member.stopping or cell.busy or member.last_active() > cutoff:
+            if member.stopping or cell.busy or cell.pinned or member.last_active() > cutoff:
                 continue
             if cell.close_intake_if_empty():
                 member.stopping = True
                 cell.post(Stop(StopKind.PASSIVATE))
+        if self._waiting:
+            self._evict_one()  # a member that was pinned at the last try may be free now
 
     def _member_ended(self, event: ChildEnded) -> None:
         key = event.path.rsplit("/", 1)[-1]

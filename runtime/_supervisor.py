@@ -103,13 +103,21 @@ def supervisor(
     *,
     restart: Restart = Restart.PERMANENT,
     shutdown_timeout: float = 60.0,
+    start_timeout: float | None = None,
 ) -> ChildSpec:
-    """A child spec for a nested supervisor."""
+    """A child spec for a nested supervisor.
+
+    It may take as long to start as its children together (plus a margin), since it
+    starts them one after the other, unless ``start_timeout`` says otherwise.
+    """
+    if start_timeout is None:
+        start_timeout = sum(child.start_timeout for child in spec.children) + 5.0
     return ChildSpec(
         name=name,
         factory=lambda context: Supervisor(context, spec),
         restart=restart,
         shutdown_timeout=shutdown_timeout,
+        start_timeout=start_timeout,
     )
 
 

@@ -71,14 +71,18 @@ class ActorSystem:
 
     # -- starting -------------------------------------------------------------------------
 
-    def start(self, spec: SupervisorSpec, *, timeout: float = 30.0) -> Address:
+    def start(self, spec: SupervisorSpec, *, timeout: float | None = None) -> Address:
         """Start the root supervisor (at ``/``) and its children, in order.
+
+        ``timeout`` defaults to the children's start timeouts added up (plus a margin).
 
         Raises:
             ChildStartFailed: a child failed in ``on_start``; everything started is stopped.
         """
         if self._state != "new":
             raise ActorSystemError("an ActorSystem can be started once")
+        if timeout is None:
+            timeout = sum(child.start_timeout for child in spec.children) + 5.0
         self._state = "running"
         self.timers.start()
         cell = self.cell_for("/", None)

@@ -87,6 +87,7 @@ class AnswerDone(Message, frozen=True, kw_only=True):
     provider: str
     model: str
     text: str
+    question: str
     tokens_in: int | None
     tokens_out: int | None
     latency_ms: int

@@ -36,7 +36,7 @@ from actors.chat.messages import (
     UnsupportedContent,
     UserRef,
 )
-from actors.llm.provider import Generate, ListModels
+from actors.llm.provider import CancelGenerate, Generate, ListModels
 from actors.llm.wire import Turn as LlmTurn
 from actors.storage import (
     AppendTurn,
@@ -87,6 +87,7 @@ class _Answer:
     question: str
     provider: str
     model: str
+    generation: int
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
 
@@ -127,6 +128,8 @@ class ChatSession(Actor):
         self._chat: ChatSettings | None = None
         self._turns: list[LlmTurn] = []
         self._waiting: deque[IncomingText] = deque()
+        self._generation = 0  # bumped by /clear: answers to older questions are not kept
+        self._abandoned: deque[str] = deque(maxlen=64)  # request ids given up as overdue
         self._answer: _Answer | None = None
         self._menu: _Menu | None = None
         self._choices: dict[str, tuple[str, str]] = {}
@@ -265,6 +268,18 @@ class ChatSession(Actor):
         self._active_until.pop(message.user_id, None)
         if message.state != "active":
             self._waiting = deque(m for m in self._waiting if m.user.id != message.user_id)
+            self._sync_busy()
+
+    def _sync_busy(self) -> None:
+        """Keep the pool from passivating or evicting this session while it has work."""
+        self.context.set_busy(self._answer is not None or bool(self._waiting))
+
+    def on_stop(self) -> None:
+        if self._waiting:
+            # Only after a crash (or a shutdown past its grace period) can this be: the
+            # pool never passivates a busy session. Say so rather than stay silent.
+            logger.warning("chat {}: {} queued message(s) lost", self.chat_id, len(self._waiting))
+            self._say(texts.LOST_MESSAGES)
 
     # -- incoming text ----------------------------------------------------------------------
 
@@ -273,10 +288,12 @@ class ChatSession(Actor):
         self._open(message.chat_kind)
         state = self._state_of(message.user)
         if state != "active":
-            self._refuse(state)
+            if message.chat_kind == "private":  # in groups, strangers' chatter is ignored
+                self._refuse(state)
             return
         self._waiting.append(message)
         self._next_answer()
+        self._sync_busy()
 
     @receive
     def on_unsupported(self, message: UnsupportedContent) -> None:
@@ -300,6 +317,7 @@ class ChatSession(Actor):
             question=message.text,
             provider=provider,
             model=model,
+            generation=self._generation,
         )
         self._answer = answer
         self._gateway.tell(ShowTyping(chat_id=self.chat_id))
@@ -309,6 +327,7 @@ class ChatSession(Actor):
                 chat_id=self.chat_id,
                 model=model or None,
                 turns=self._prompt(message.text),
+                question=message.text,
             )
         )
         self.context.tell_later(
@@ -342,12 +361,15 @@ class ChatSession(Actor):
     def on_done(self, message: AnswerDone) -> None:
         answer = self._answer
         if answer is None or answer.request_id != message.request_id:
-            # An answer for an incarnation that crashed: still show and keep it.
-            self._gateway.tell(
-                FinishAnswer(
-                    chat_id=self.chat_id, draft_id=message.request_id, markdown=message.text
+            if message.request_id not in self._abandoned:
+                # Asked by an incarnation that crashed since: still show it and keep it.
+                self._gateway.tell(
+                    FinishAnswer(
+                        chat_id=self.chat_id, draft_id=message.request_id, markdown=message.text
+                    )
                 )
-            )
+                if message.question:
+                    self._remember(message.question, message.text)
             return
         text = message.text if message.text.strip() else "(the model returned an empty answer)"
         self._gateway.tell(
@@ -359,7 +381,8 @@ class ChatSession(Actor):
             )
         )
         prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question))
-        self._remember(answer.question, message.text)
+        if answer.generation == self._generation:  # not if /clear came in the meantime
+            self._remember(answer.question, message.text)
         self._record(
             answer,
             message.latency_ms,
@@ -370,6 +393,7 @@ class ChatSession(Actor):
         )
         self._answer = None
         self._next_answer()
+        self._sync_busy()
 
     @receive
     def on_failed(self, message: AnswerFailed) -> None:
@@ -383,6 +407,10 @@ class ChatSession(Actor):
         answer = self._answer
         if answer is not None and answer.request_id == message.request_id:
             timeout = self._settings.generation_timeout
+            self._abandoned.append(answer.request_id)
+            provider = self._providers.get(answer.provider)
+            if provider is not None:
+                provider.tell(CancelGenerate(request_id=answer.request_id))
             self._fail(
                 answer, "GenerationOverdue", f"no outcome after {timeout:g}s", int(timeout * 1000)
             )
@@ -407,6 +435,7 @@ class ChatSession(Actor):
         self._record(answer, latency_ms, "failed", f"{error}: {detail}"[:500], 0, 0)
         self._answer = None
         self._next_answer()
+        self._sync_busy()
 
     def _record(  # noqa: PLR0917 - one private call site per outcome
         self,
@@ -459,6 +488,7 @@ class ChatSession(Actor):
         elif command == "clear":
             self._storage.tell(ClearContext(chat_id=self.chat_id))
             self._turns.clear()
+            self._generation += 1
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
             self._open_menu()

@@ -24,6 +24,9 @@ ADMINS_ONLY: Final = "That command is for admins only."
 ADMIN_FAILED: Final = "That didn't work ({error}). Please try again in a moment."
 UNKNOWN_COMMAND: Final = "I don't know /{command}. Send /help to see what I can do."
 UNSUPPORTED: Final = "I can only read text messages for now."
+LOST_MESSAGES: Final = (
+    "Sorry, something interrupted me and I lost your last message(s). Please send again."
+)
 MENU_EXPIRED: Final = "This menu has expired. Send /model again."
 NO_MODELS: Final = "No model is available right now. Please try again later."
 HELP: Final = """I'm an assistant that answers with a large language model.

@@ -31,6 +31,13 @@ class Generate(Message, frozen=True, kw_only=True):
     chat_id: int
     model: str | None
     turns: tuple[Turn, ...]
+    question: str = ""  # handed back in AnswerDone, for a session that lost track of it
+
+
+class CancelGenerate(Message, frozen=True, kw_only=True):
+    """Stop working on a request the session has given up on (it was overdue)."""
+
+    request_id: str
 
 
 class ListModels(Message, frozen=True, kw_only=True):
@@ -50,7 +57,7 @@ class ModelsFetched(Message, frozen=True, kw_only=True):
     error: str | None = None
 
 
-ProviderRequest = Generate | ListModels | CountInFlight | ModelsFetched
+ProviderRequest = Generate | CancelGenerate | ListModels | CountInFlight | ModelsFetched
 
 
 class ProviderActor(Actor):
@@ -68,7 +75,7 @@ class ProviderActor(Actor):
         self._loop = loop
         self._sessions = sessions
         self._client: ProviderClient | None = None
-        self._inflight: set[concurrent.futures.Future[None]] = set()
+        self._inflight: dict[str, concurrent.futures.Future[None]] = {}
         self._models: tuple[str, ...] = ()
         self._models_at = 0.0
         self._listing = False
@@ -78,7 +85,7 @@ class ProviderActor(Actor):
         self._client = ProviderClient(self._config)
 
     def on_stop(self) -> None:
-        for future in list(self._inflight):
+        for future in list(self._inflight.values()):
             future.cancel()
         client, self._client = self._client, None
         if client is not None and self._loop.running:
@@ -96,8 +103,15 @@ class ProviderActor(Actor):
     @receive
     def generate(self, message: Generate) -> None:
         future = self._loop.submit(self._answer(self.client, message))
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+        request_id = message.request_id
+        self._inflight[request_id] = future
+        future.add_done_callback(lambda _: self._inflight.pop(request_id, None))
+
+    @receive
+    def cancel_generate(self, message: CancelGenerate) -> None:
+        future = self._inflight.get(message.request_id)
+        if future is not None:
+            future.cancel()
 
     async def _answer(self, client: ProviderClient, request: Generate) -> None:
         session = self._sessions.child(request.chat_id)
@@ -136,6 +150,7 @@ class ProviderActor(Actor):
                 provider=self._config.name,
                 model=model,
                 text="".join(parts),
+                question=request.question,
                 tokens_in=usage.tokens_in if usage else None,
                 tokens_out=usage.tokens_out if usage else None,
                 latency_ms=elapsed_ms(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from loguru import logger
 from telegram import Bot, Update
+from telegram.error import InvalidToken
 from telegram.request import HTTPXRequest
 
 from actors.config import TelegramConfig
@@ -29,7 +30,19 @@ from actors.telegram.messages import (
 from actors.telegram.outbox import Outbox
 from actors.telegram.pacing import Pacing
 from actors.telegram.updates import Poller, translate
-from runtime import Actor, ActorContext, Address, AsyncLoop, Message, receive
+from runtime import (
+    Actor,
+    ActorContext,
+    Address,
+    AsyncLoop,
+    DeliveryFailed,
+    Message,
+    receive,
+)
+
+GAVE_UP = (
+    "Sorry, something went wrong with that message and I couldn't handle it. Please try again."
+)
 
 
 class PollingStopped(Message, frozen=True, kw_only=True):
@@ -123,7 +136,11 @@ class Gateway(Actor):
         bot = self._bot_factory(self._config)
         self._bot = bot
         wait = self._config.request_timeout + 5.0
-        self._loop.submit(bot.initialize()).result(wait)
+        try:
+            self._loop.submit(bot.initialize()).result(wait)
+        except InvalidToken:
+            # PTB's own message quotes the token: keep it out of logs and /debug.
+            raise GatewayFailed("Telegram rejected the bot token (getMe: Unauthorized)") from None
         self._username = bot.username
         logger.info("connected to Telegram as @{}", self._username)
         self._outbox = self._loop.submit(self._new_outbox(bot)).result(wait)
@@ -181,7 +198,28 @@ class Gateway(Actor):
         if translated is None:
             return
         chat_id, message = translated
-        self._sessions.child(chat_id).tell(message, correlation_id=f"u{update.update_id}")
+        cid = f"u{update.update_id}"
+        # Sent as the gateway (this runs on the loop, outside any handler), so that an update
+        # the session cannot handle comes back here as DeliveryFailed and the user hears back.
+        self._sessions.child(chat_id).tell(message, correlation_id=cid, sender=self.context.address)
+
+    @receive
+    def on_delivery_failed(self, message: DeliveryFailed) -> None:
+        """An update the chat's session gave up on (it failed it repeatedly): say so."""
+        logger.error(
+            "chat session gave up on {} ({}) cid={}",
+            message.message_type,
+            message.reason,
+            message.correlation_id,
+        )
+        prefix = f"{self._sessions.path}/"
+        if (
+            message.target.startswith(prefix)
+            and message.target[len(prefix) :].lstrip("-").isdigit()
+        ):
+            self.send(
+                SendText(chat_id=int(message.target[len(prefix) :]), text=GAVE_UP, format="plain")
+            )
 
     @receive
     def polling_stopped(self, message: PollingStopped) -> None:

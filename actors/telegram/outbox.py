@@ -331,7 +331,11 @@ class Outbox:
 
     def _draft_calls(self, command: ShowDraft) -> list[_Call]:
         key = (command.chat_id, command.draft_id)
-        chunks = split_html(markdown_to_html(command.markdown), self._max_chars)
+        # A draft shows only its first message's worth: render just enough Markdown for it,
+        # so a long answer streaming in does not cost the whole event loop a full render on
+        # every edit. (The renderer is built for unfinished Markdown.)
+        head = command.markdown[: self._max_chars * 2]
+        chunks = split_html(markdown_to_html(head), self._max_chars)
         if not chunks:
             return []
         draft = self._drafts.get(key)

@@ -47,19 +47,23 @@ def user_ref(user: User) -> UserRef:
     )
 
 
+OTHER_BOT = ("", ())  # a command addressed to another bot: ignored
+
+
 def _command(message: Message, bot_username: str) -> tuple[str, tuple[str, ...]] | None:
-    """``("help", args)`` for "/help@thisbot a b"; None if not a command for this bot."""
+    """``("help", args)`` for "/help@thisbot a b", :data:`OTHER_BOT` for "/help@otherbot",
+    None if the message is not a command."""
     text = message.text or ""
     entity = next(iter(message.entities), None)
     if entity is None or entity.type != MessageEntityType.BOT_COMMAND or entity.offset != 0:
         return None
     name, _, target = text[1 : entity.length].partition("@")
     if target and target.lower() != bot_username.lower():
-        return None
+        return OTHER_BOT
     return name.lower(), tuple(text[entity.length :].split())
 
 
-def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:
+def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:  # noqa: PLR0911 - one return per kind of update
     """The session message for ``update`` and the chat it belongs to, or None to ignore."""
     if update.callback_query is not None:
         query = update.callback_query
@@ -98,6 +102,8 @@ def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] |
         )
         return chat_id, UnsupportedContent(kind=kind_name, **common)  # type: ignore[arg-type]
     command = _command(message, bot_username)
+    if command is OTHER_BOT:
+        return None
     if command is not None:
         name, args = command
         return chat_id, IncomingCommand(command=name, args=args, **common)  # type: ignore[arg-type]

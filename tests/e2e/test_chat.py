@@ -110,3 +110,31 @@ def test_a_slow_answer_in_one_chat_does_not_delay_another_chat(
     telegram.wait_for_message(bob.id, containing="Echo: quick one")
     assert time.monotonic() - started < 2.0
     telegram.wait_for_message(alice.id, containing="Echo: answer slowly", timeout=10)
+
+
+def test_clear_while_an_answer_is_generated_keeps_that_exchange_out_of_the_context(
+    bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    approve(telegram, alice, admin)
+    bot.deepseek.reply("old answer", delay=1.0)
+    telegram.send_text(alice, "old question")
+    bot.deepseek.wait_for_requests(1)
+    telegram.send_text(alice, "/clear")
+    telegram.wait_for_message(alice.id, containing="Context cleared")
+    telegram.wait_for_message(alice.id, containing="old answer")
+    telegram.send_text(alice, "new question")
+    telegram.wait_for_message(alice.id, containing="Echo: new question")
+    sent = bot.deepseek.generate_requests[-1].body["messages"]
+    assert [m["content"] for m in sent[1:]] == ["new question"]
+
+
+def test_a_command_addressed_to_another_bot_is_ignored(
+    bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    approve(telegram, alice, admin)
+    telegram.send_text(alice, "/help@some_other_bot")
+    telegram.send_text(alice, "/ping")
+    telegram.wait_for_message(alice.id, containing="Bot ready")
+    texts = [m.text for m in telegram.bot_messages(alice.id)]
+    assert not [t for t in texts if "/model" in t or "Echo:" in t]
+    assert bot.deepseek.generate_requests == ()

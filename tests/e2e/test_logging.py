@@ -46,3 +46,16 @@ def test_the_users_text_never_reaches_the_log_even_when_a_handler_crashes(
     telegram.wait_for_message(alice.id, containing="Echo: my secret diary entry")
     assert bot_process.stop() == 0
     assert "my secret diary entry" not in bot_process.log()
+
+
+def test_a_token_telegram_rejects_at_start_never_reaches_the_log(
+    bot_process: BotProcess, telegram: TelegramEmulator
+) -> None:
+    wrong = "999999:THIS-TOKEN-IS-WRONG"
+    bot_process.env["TELEGRAM_BOT_TOKEN"] = wrong
+    result = bot_process.run_once(timeout=60)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "rejected the bot token" in output
+    assert wrong not in output
+    assert wrong.split(":")[1] not in output

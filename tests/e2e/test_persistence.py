@@ -74,3 +74,19 @@ def test_the_context_survives_the_session_being_passivated_for_another_chat(
         "Echo: my name is Alice",
         "what is my name?",
     ]
+
+
+def test_a_session_with_messages_queued_is_not_evicted_to_make_room_for_another_chat(
+    bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    bot = bot_process.configure("sessions", max_alive=1).start()
+    approve(telegram, alice, admin)
+    bob = telegram.user(2002, "Bob", "bob")
+    bot.deepseek.reply("answer one", delay=1.5)
+    telegram.send_text(alice, "A1")
+    bot.deepseek.wait_for_requests(1)
+    telegram.send_text(alice, "A2")
+    telegram.send_text(bob, "/ping")  # needs a slot while Alice's session is busy
+    telegram.wait_for_message(alice.id, containing="Echo: A2", timeout=15)
+    telegram.wait_for_message(bob.id, containing="Bot ready", timeout=15)
+    assert [r.last_user_text for r in bot.deepseek.generate_requests] == ["A1", "A2"]

@@ -106,6 +106,12 @@ class Increment(Message, frozen=True, kw_only=True):
     by: int = 1
 
 
+class Hold(Message, frozen=True, kw_only=True):
+    """Mark the pool member busy (work in flight) or free again."""
+
+    busy: bool
+
+
 class GetCount(Message, frozen=True, kw_only=True):
     """Answered with the counter's value."""
 
@@ -381,6 +387,10 @@ class Counter(Actor):
     @receive
     def on_get_count(self, message: GetCount) -> int:
         return self.count
+
+    @receive
+    def on_hold(self, message: Hold) -> None:
+        self.context.set_busy(message.busy)
 
     @receive
     def on_note(self, message: Note) -> None:

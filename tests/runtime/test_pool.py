@@ -24,6 +24,7 @@ from tests.runtime.fakes import (
     Counter,
     Crash,
     GetCount,
+    Hold,
     Increment,
     Journal,
     LogCapture,
@@ -326,3 +327,21 @@ def test_shutdown_saves_the_state_of_every_live_child(
     counters.child("a").tell(Increment(), correlation_id="late")
     [letter] = system.dead_letters.recent()
     assert (letter.target, letter.correlation_id) == ("/counters/a", "late")
+
+
+def test_a_busy_member_is_neither_passivated_when_idle_nor_evicted_at_the_cap(
+    system: ActorSystem, journal: Journal
+) -> None:
+    counters = start_pool(system, journal, StateStore(), max_alive=1, idle_after=0.05)
+    a, b = counters.child("a"), counters.child("b")
+    a.ask(Hold(busy=True), timeout=5)
+    time.sleep(0.3)  # several idle sweeps go by
+    assert journal.of("passivate") == []
+
+    b.tell(Increment())  # no slot while "a" is busy: "b" waits rather than evicting it
+    time.sleep(0.3)
+    assert journal.count("increment") == 0
+
+    a.tell(Hold(busy=False))
+    journal.wait_count("increment", 1)
+    assert journal.of("passivate")[0][1] == "a"
