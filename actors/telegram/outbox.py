@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loguru import logger
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -276,7 +282,10 @@ class Outbox:
                 parse_mode=call.parse_mode,
                 reply_markup=call.markup,
                 link_preview_options=NO_PREVIEW,
-                reply_to_message_id=call.reply_to,
+                # If the question was deleted meanwhile, answer anyway rather than fail.
+                reply_parameters=None
+                if call.reply_to is None
+                else ReplyParameters(call.reply_to, allow_sending_without_reply=True),
             )
             message_id = sent.message_id
         self.sent += 1
