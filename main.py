@@ -21,9 +21,6 @@ import time
 from pathlib import Path
 from types import FrameType
 
-# PTB reports Retry-After as a timedelta from here on, without deprecation warnings.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-
 from loguru import logger
 from telegram.error import TelegramError
 
@@ -178,6 +175,8 @@ def run(config: Config) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # PTB reads this when a Retry-After is looked at: a timedelta, without deprecation warnings.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = parse_args(argv)
     if args.command == "inspect":
         return inspect_bot(args.config, args.path)

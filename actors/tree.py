@@ -19,7 +19,9 @@ stops first. docs/architecture.md says why each strategy was chosen.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from actors.admin.actor import AdminActor, AdminSettings
 from actors.chat.session import ChatSession, SessionSettings
@@ -51,7 +53,7 @@ class BotAddresses:
     sessions: Address
     admin: Address
     gateway: Address
-    providers: dict[str, Address]
+    providers: Mapping[str, Address]  # read-only: shared by every session
 
 
 def addresses(system: ActorSystem, config: Config) -> BotAddresses:
@@ -60,9 +62,9 @@ def addresses(system: ActorSystem, config: Config) -> BotAddresses:
         sessions=system.address("/sessions"),
         admin=system.address("/admin"),
         gateway=system.address("/io/gateway"),
-        providers={
-            name: system.address(f"/io/providers/{name}") for name in config.usable_providers()
-        },
+        providers=MappingProxyType(
+            {name: system.address(f"/io/providers/{name}") for name in config.usable_providers()}
+        ),
     )
 
 

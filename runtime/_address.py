@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from runtime._exceptions import AskTimeout
 from runtime._message import Envelope, Message, _current
 from runtime._reply import LoopReply, ThreadReply
 
@@ -101,6 +102,4 @@ class Address:
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
-            from runtime._exceptions import AskTimeout  # noqa: PLC0415 - keeps the hot path lean
-
             raise AskTimeout(f"no reply from {self.path} within {timeout:g}s") from None

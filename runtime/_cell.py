@@ -115,10 +115,6 @@ class Cell:
         # Guarded by ``lock``; a member's cell opens only when its key has none left.
         self.routed: dict[str, int] = {}
 
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1] or "/"
-
     def deliver(self, envelope: Envelope) -> bool:
         """Queue a user message; False if this address no longer takes messages."""
         with self.lock:

@@ -83,12 +83,6 @@ def current_correlation_id() -> str | None:
     return None if current is None else current[0]
 
 
-def current_sender_path() -> str | None:
-    """Return the path of the actor whose handler is running here, if any."""
-    current = _current.get()
-    return None if current is None else current[1]
-
-
 def enter_delivery(correlation_id: str, path: str | None) -> contextvars.Token[Any]:
     """Mark the start of handling one delivery on this thread or task."""
     return _current.set((correlation_id, path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 BOT_READY: Final = "Bot ready"
@@ -52,15 +54,19 @@ Debug:
 /debug deadletters — the most recent dead letters"""
 ADMIN_HELP: Final = "\n\n" + ADMIN_COMMANDS
 
-PROVIDER_FAILURE: Final = {
-    "RateLimited": "The model is busy right now. Please try again in a minute.",
-    "ProviderTimeout": "The model took too long to answer. Please try again.",
-    "GenerationOverdue": "The model took too long to answer. Please try again.",
-    "CircuitOpen": "The model is unavailable at the moment. Please try again shortly.",
-    "ProviderUnavailable": "The model is unavailable at the moment. Please try again shortly.",
-    "StreamInterrupted": "The answer was cut off by the model provider. Please try again.",
-    "AuthenticationFailed": "The model is unavailable at the moment; an admin needs to check it.",
-}
+PROVIDER_FAILURE: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "RateLimited": "The model is busy right now. Please try again in a minute.",
+        "ProviderTimeout": "The model took too long to answer. Please try again.",
+        "GenerationOverdue": "The model took too long to answer. Please try again.",
+        "CircuitOpen": "The model is unavailable at the moment. Please try again shortly.",
+        "ProviderUnavailable": "The model is unavailable at the moment. Please try again shortly.",
+        "StreamInterrupted": "The answer was cut off by the model provider. Please try again.",
+        "AuthenticationFailed": (
+            "The model is unavailable at the moment; an admin needs to check it."
+        ),
+    }
+)
 PROVIDER_FAILURE_DEFAULT: Final = "Sorry, I couldn't get an answer this time. Please try again."
 
 

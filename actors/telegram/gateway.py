@@ -242,9 +242,6 @@ class Gateway(Actor):
             raise RuntimeError("gateway is not running")
         self._loop.loop.call_soon_threadsafe(outbox.submit, message)
 
-    def pending(self) -> int:
-        return 0 if self._outbox is None else self._outbox.pending()
-
     @receive
     def count_traffic(self, _message: CountTraffic) -> Traffic:
         # Ints written on the loop thread, read here: safe under the GIL, as runtime stats are.

@@ -1,4 +1,4 @@
-"""Everything the bot sends to Telegram: paced per chat, retried, never duplicated by us.
+"""Everything the bot sends to Telegram: paced per chat, and retried where that is safe.
 
 Lives on the shared event loop, owned by the gateway actor. Each chat has a lane (a
 queue and a task); a lane works through its queue one API call at a time, waiting on its
@@ -10,7 +10,8 @@ own token bucket and the global one. What Telegram says decides what happens nex
   first): "can't parse entities" is retried once as plain text, "message is not
   modified" counts as done, anything else is logged and dropped.
 - ``TimedOut``/``NetworkError``: retried with exponential backoff, a bounded number of
-  times, then logged and dropped.
+  times, then logged and dropped. A send that reached Telegram but whose answer was lost
+  is sent again: the Bot API has no idempotency key (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import html
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from loguru import logger
 from telegram import (
@@ -379,8 +379,3 @@ class Outbox:
             reply_to = command.reply_to_message_id if index == 0 else None
             calls.append(_Call(chat_id=command.chat_id, text=chunk, reply_to=reply_to))
         return calls
-
-
-def describe(value: Any) -> str:
-    """Short description of a command for logs (never its text)."""
-    return type(value).__name__
