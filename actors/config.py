@@ -43,6 +43,7 @@ import msgspec.inspect as mi
 from actors.errors import ConfigError
 
 TOKEN_ENV_VAR: Final = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
+ADMIN_PASSWORD_ENV_VAR: Final = "ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 _T = TypeVar("_T")
 
@@ -126,6 +127,7 @@ class StorageConfig(_Section, frozen=True, kw_only=True):
 
     path: Path = Path("data/bot.sqlite3")
     files_dir: Path = Path("data/files")
+    retention_days: PositiveInt = 90
 
 
 class LLMConfig(_Section, frozen=True, kw_only=True):
@@ -188,6 +190,38 @@ class OpsConfig(_Section, frozen=True, kw_only=True):
         return parse_listen(self.listen) if self.listen else None
 
 
+class SchedulerConfig(_Section, frozen=True, kw_only=True):
+    """[scheduler]: the APScheduler jobs (model refresh, retention) and where they persist."""
+
+    refresh_cron: str = "0 4 * * *"
+    retention_cron: str = "30 4 * * *"
+    timezone: str = "UTC"
+    misfire_grace_seconds: PositiveInt = 3600
+
+
+class AdminConfig(_Section, frozen=True, kw_only=True):
+    """[admin]: the password guard on sensitive admin commands (ADMIN_PASSWORD)."""
+
+    password: Secret = Secret()
+    elevation_minutes: PositiveFloat = 15.0
+    login_attempts: PositiveInt = 3
+    login_timeout_seconds: PositiveFloat = 60.0
+    alert_interval_seconds: NonNegativeFloat = 300.0
+
+
+class HealthConfig(_Section, frozen=True, kw_only=True):
+    """[health]: how often the health supervisor checks, and the process limits it holds."""
+
+    interval_seconds: PositiveFloat = 30.0
+    failure_threshold: PositiveInt = 3
+    notify_debounce_seconds: NonNegativeFloat = 60.0
+    max_rss_mb: PositiveInt = 200
+    max_open_fds: PositiveInt = 100
+    max_threads: PositiveInt = 1100
+    max_mailbox_backlog: PositiveInt = 100
+    max_restarts_per_hour: PositiveInt = 10
+
+
 def parse_listen(value: str) -> tuple[str, int]:
     """``"127.0.0.1:9464"`` -> ``("127.0.0.1", 9464)``; an IPv6 host goes in brackets.
 
@@ -243,6 +277,9 @@ class Config(_Section, frozen=True, kw_only=True):
     shutdown: ShutdownConfig = ShutdownConfig()
     logging: LoggingConfig = LoggingConfig()
     ops: OpsConfig = OpsConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    admin: AdminConfig = AdminConfig()
+    health: HealthConfig = HealthConfig()
 
     def usable_providers(self) -> Mapping[str, ProviderConfig]:
         """The configured providers that have an API key, in file order."""
@@ -351,7 +388,12 @@ def _apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
         if key := environ.get(api_key_env_var(name), "").strip():
             provider = msgspec.structs.replace(provider, api_key=Secret(key))  # noqa: PLW2901
         providers[name] = provider
-    return msgspec.structs.replace(config, telegram=telegram, providers=MappingProxyType(providers))
+    admin = config.admin
+    if password := environ.get(ADMIN_PASSWORD_ENV_VAR, "").strip():
+        admin = msgspec.structs.replace(admin, password=Secret(password))
+    return msgspec.structs.replace(
+        config, telegram=telegram, providers=MappingProxyType(providers), admin=admin
+    )
 
 
 def _normalize(config: Config, path: Path) -> Config:

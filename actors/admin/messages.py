@@ -33,4 +33,18 @@ class AdminButton(Message, frozen=True, kw_only=True):
     data: str
 
 
-AdminMessage = AdminCommand | AdminButton
+class NotifyAdmins(Message, frozen=True, kw_only=True):
+    """Tell every admin ``text`` in their private chat with the bot.
+
+    Anyone may send this (the scheduler's refresh diff, health transitions, crash
+    reports). Notices with the same ``topic`` are rate-limited by the receiver
+    (``[admin] alert_interval_seconds``), so a flapping source cannot flood admins;
+    ``urgent`` notices skip the limit (a state change the admin must see).
+    """
+
+    text: str
+    topic: str
+    urgent: bool = False
+
+
+AdminMessage = AdminCommand | AdminButton | NotifyAdmins

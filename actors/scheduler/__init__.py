@@ -1,0 +1,1 @@
+"""The scheduler actor: APScheduler jobs that survive restarts, delivered as messages."""
