@@ -1,4 +1,8 @@
-"""Run the Telegram LLM bot: ``python main.py [--config PATH] [--ping]``.
+"""Run the Telegram LLM bot: ``python main.py [--config PATH] [--ping | --sandbox]``.
+
+``python main.py --sandbox`` runs the same bot against a local Telegram emulator and serves a
+web chat page to try it without Telegram (and, without API keys, with an offline demo model);
+see docs/sandbox.md.
 
 ``python main.py inspect [PATH] [--config PATH]`` prints the running bot's actor tree (or
 one actor) from its ops endpoint instead; see docs/operations.md.
@@ -24,11 +28,13 @@ from types import FrameType
 from loguru import logger
 from telegram.error import TelegramError
 
+from actors.admin.crashes import report_crashes
 from actors.config import Config, api_key_env_var, load_config
 from actors.errors import ConfigError
 from actors.llm.provider import CountInFlight
 from actors.logs import configure_logging, redact
 from actors.ops import InspectError, inspect
+from actors.sandbox import DEFAULT_PORT as DEFAULT_SANDBOX_PORT
 from actors.telegram.gateway import CountTraffic, StopPolling, Traffic, make_bot
 from actors.tree import BotAddresses, addresses, bot_tree
 from runtime import ActorSystem, ActorSystemError, AsyncLoop, ChildStartFailed
@@ -50,6 +56,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="check config, storage and Telegram, print 'Bot ready', exit",
     )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="try the bot without Telegram: local emulators and a web chat page (docs/sandbox.md)",
+    )
+    parser.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=DEFAULT_SANDBOX_PORT,
+        metavar="PORT",
+        help=f"port of the sandbox's page on 127.0.0.1 (default {DEFAULT_SANDBOX_PORT}; 0: any)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     inspect_parser = commands.add_parser(
         "inspect",
@@ -64,8 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def secrets_of(config: Config) -> list[str]:
-    return [config.telegram.token.reveal()] + [
-        p.api_key.reveal() for p in config.providers.values()
+    return [
+        config.telegram.token.reveal(),
+        config.admin.password.reveal(),  # ADMIN_PASSWORD (wrong guesses are never logged at all)
+        *(p.api_key.reveal() for p in config.providers.values()),
     ]
 
 
@@ -152,6 +172,7 @@ def run(config: Config) -> int:
     # Before starting: a Ctrl-C while the tree starts must lead to the same orderly stop.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    crash_reports = report_crashes(where.admin)  # unexpected exceptions reach admins too
     try:
         try:
             system.start(bot_tree(config, system, loop))
@@ -169,6 +190,7 @@ def run(config: Config) -> int:
                 logger.warning("could not stop polling cleanly: {}", exc)
             wait_for_answers(where, grace)
     finally:
+        logger.remove(crash_reports)  # the admin actor and the gateway are about to stop
         system.shutdown(timeout=grace + 30.0)
         loop.close()
     return system.exit_code
@@ -180,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "inspect":
         return inspect_bot(args.config, args.path)
+    if args.sandbox:
+        # Imported here: the sandbox loads the emulators, which the bot itself never needs.
+        from actors.sandbox.app import run_sandbox  # noqa: PLC0415
+
+        return run_sandbox(args.config, os.environ, run, port=args.sandbox_port)
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as exc:

@@ -41,9 +41,11 @@ import msgspec
 import msgspec.inspect as mi
 
 from actors.errors import ConfigError
+from actors.scheduler.triggers import load_timezone, parse_crontab
 
 TOKEN_ENV_VAR: Final = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
 ADMIN_PASSWORD_ENV_VAR: Final = "ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+MIN_ADMIN_PASSWORD_LENGTH: Final = 8
 
 _T = TypeVar("_T")
 
@@ -148,8 +150,9 @@ class ProviderConfig(_Section, frozen=True, kw_only=True):
     api_key: Secret = Secret()
     default_model: NonEmptyStr
     models: tuple[str, ...] = ()
+    vision_models: tuple[str, ...] = ()  # OpenAI-compatible models that read images
     timeout: PositiveFloat = 60.0
-    max_concurrency: PositiveInt = 8
+    max_concurrency: PositiveInt = 32
     max_retries: NonNegativeInt = 3
     circuit_failure_threshold: PositiveInt = 5
     circuit_reset_seconds: PositiveFloat = 30.0
@@ -200,26 +203,67 @@ class SchedulerConfig(_Section, frozen=True, kw_only=True):
 
 
 class AdminConfig(_Section, frozen=True, kw_only=True):
-    """[admin]: the password guard on sensitive admin commands (ADMIN_PASSWORD)."""
+    """[admin]: the password guard on sensitive admin commands, and notices to admins.
+
+    ``password`` (usually from ADMIN_PASSWORD) turns the guard on: ``/admin login`` asks for
+    it and grants ``elevation_minutes``; ``login_attempts`` wrong answers lock login for
+    ``lockout_minutes``; a prompt nobody answers ends after ``login_timeout_seconds``.
+    Notices with the same topic reach admins at most once per ``alert_interval_seconds``.
+    """
 
     password: Secret = Secret()
     elevation_minutes: PositiveFloat = 15.0
     login_attempts: PositiveInt = 3
     login_timeout_seconds: PositiveFloat = 60.0
+    lockout_minutes: NonNegativeFloat = 15.0
     alert_interval_seconds: NonNegativeFloat = 300.0
 
 
 class HealthConfig(_Section, frozen=True, kw_only=True):
-    """[health]: how often the health supervisor checks, and the process limits it holds."""
+    """[health]: how often the health supervisor checks, and the process limits it holds.
+
+    A component fails after ``failure_threshold`` failed checks in a row; a probe that gets
+    no answer within ``probe_timeout_seconds`` counts as failed. A new overall state is
+    announced to admins once it has held for ``notify_debounce_seconds``.
+    """
 
     interval_seconds: PositiveFloat = 30.0
     failure_threshold: PositiveInt = 3
     notify_debounce_seconds: NonNegativeFloat = 60.0
+    probe_timeout_seconds: PositiveFloat = 10.0
     max_rss_mb: PositiveInt = 200
     max_open_fds: PositiveInt = 100
     max_threads: PositiveInt = 1100
     max_mailbox_backlog: PositiveInt = 100
     max_restarts_per_hour: PositiveInt = 10
+
+
+TELEGRAM_DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024  # getFile serves nothing bigger
+FileSize = Annotated[int, msgspec.Meta(ge=1, le=TELEGRAM_DOWNLOAD_LIMIT)]
+
+
+class FilesConfig(_Section, frozen=True, kw_only=True):
+    """[files]: what users may send (documents, photos, voice) and how much of it.
+
+    ``max_bytes`` is checked against the size the update announces, before downloading, and
+    cannot exceed what the Bot API's getFile serves (20 MB). ``allowed_mime_types`` takes
+    exact types and ``type/*`` patterns. ``per_user_per_day`` counts accepted files over the
+    last 24 hours. ``max_text_tokens`` bounds the text extracted from one file, so a long PDF
+    leaves room in the context for the conversation.
+    """
+
+    max_bytes: FileSize = 10 * 1024 * 1024
+    allowed_mime_types: tuple[str, ...] = (
+        "application/pdf",
+        "text/*",
+        "application/json",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "audio/ogg",
+    )
+    per_user_per_day: PositiveInt = 20
+    max_text_tokens: PositiveInt = 4000
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -280,6 +324,7 @@ class Config(_Section, frozen=True, kw_only=True):
     scheduler: SchedulerConfig = SchedulerConfig()
     admin: AdminConfig = AdminConfig()
     health: HealthConfig = HealthConfig()
+    files: FilesConfig = FilesConfig()
 
     def usable_providers(self) -> Mapping[str, ProviderConfig]:
         """The configured providers that have an API key, in file order."""
@@ -439,10 +484,30 @@ def _validate(config: Config, path: Path, *, require_token: bool) -> None:
         config.ops.bind_address()
     except ValueError as exc:
         raise ConfigError(f"{path}: [ops] listen: {exc}") from None
+    _validate_scheduler(config.scheduler, path)
+    password = config.admin.password.reveal()
+    if password and len(password) < MIN_ADMIN_PASSWORD_LENGTH:
+        # Short ones are guessed, and the log redaction skips strings this short.
+        problem = f"must be at least {MIN_ADMIN_PASSWORD_LENGTH} characters"
+        raise ConfigError(f"{path}: [admin] password ({ADMIN_PASSWORD_ENV_VAR}): {problem}")
     if require_token and not config.telegram.token:
         raise ConfigError(
-            f"no Telegram bot token: set {TOKEN_ENV_VAR} or [telegram] token in {path}"
+            f"no Telegram bot token: set {TOKEN_ENV_VAR} or [telegram] token in {path} "
+            "(@BotFather gives one), or try the bot without Telegram: python main.py --sandbox"
         )
+
+
+def _validate_scheduler(scheduler: SchedulerConfig, path: Path) -> None:
+    """The time zone must be known and each crontab parse (five fields, values in range)."""
+    try:
+        timezone = load_timezone(scheduler.timezone)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [scheduler] timezone: {exc}") from None
+    for key in ("refresh_cron", "retention_cron"):
+        try:
+            parse_crontab(getattr(scheduler, key), timezone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: [scheduler] {key}: {exc}") from None
 
 
 def _url_problem(url: str) -> str | None:

@@ -5,15 +5,17 @@ import nothing of ours; everything the bot raises derives from :class:`BotError`
 
     BotError
     ├── ConfigError              bad or missing configuration: names file, key and problem
-    └── ProviderError            an LLM provider call did not produce an answer
-        ├── ProviderUnavailable  5xx, connection refused or dropped, stream cut mid-answer
-        │   └── StreamInterrupted    the stream ended before the provider said it was done
-        ├── ProviderTimeout      no answer within the configured timeout
-        ├── RateLimited          429; ``retry_after`` holds the provider's hint in seconds
-        ├── AuthenticationFailed 401/403: the API key is missing, wrong or revoked
-        ├── RequestRejected      another 4xx: the provider refuses this request as such
-        ├── BadProviderResponse  the provider answered something we cannot parse
-        └── CircuitOpen          too many recent failures: we do not call it for a while
+    ├── ProviderError            an LLM provider call did not produce an answer
+    │   ├── ProviderUnavailable  5xx, connection refused or dropped, stream cut mid-answer
+    │   │   └── StreamInterrupted    the stream ended before the provider said it was done
+    │   ├── ProviderTimeout      no answer within the configured timeout
+    │   ├── RateLimited          429; ``retry_after`` holds the provider's hint in seconds
+    │   ├── AuthenticationFailed 401/403: the API key is missing, wrong or revoked
+    │   ├── RequestRejected      another 4xx: the provider refuses this request as such
+    │   ├── BadProviderResponse  the provider answered something we cannot parse
+    │   └── CircuitOpen          too many recent failures: we do not call it for a while
+    └── FileUnreadable           a file a user sent cannot be turned into text (a broken or
+                                 encrypted PDF, binary data sent as text)
 
 Only ``ProviderUnavailable``, ``ProviderTimeout`` and ``RateLimited`` are worth retrying;
 the session turns any ``ProviderError`` into one friendly line for the user.
@@ -82,3 +84,7 @@ class BadProviderResponse(ProviderError):
 
 class CircuitOpen(ProviderError):
     """Calls to this provider are suspended after repeated failures."""
+
+
+class FileUnreadable(BotError):
+    """A file a user sent cannot be turned into text; the message says why, for the user."""

@@ -16,13 +16,18 @@ from typing import TypeVar
 
 from loguru import logger
 
-from runtime import Actor, ActorContext, Message, receive
+from actors.scheduler.messages import JobDue
+from runtime import Actor, ActorContext, Address, Message, receive
 from storage import (
     ChatKind,
     ChatSettings,
+    FileRecord,
+    InboxUpdate,
+    IncomingUpdate,
     LlmRequestStats,
     ModelDiff,
     ModelEntry,
+    NewFile,
     RequestStatus,
     Role,
     Store,
@@ -31,8 +36,9 @@ from storage import (
     UserCounts,
     UserState,
     UserUpsert,
+    delete_files_before,
 )
-from storage.errors import StorageUnavailable
+from storage.errors import ConstraintViolation, RecordNotFound, StorageError, StorageUnavailable
 
 
 class OpenChat(Message, frozen=True, kw_only=True):
@@ -124,6 +130,19 @@ class RecordLlmRequest(Message, frozen=True, kw_only=True):
     correlation_id: str | None = None
 
 
+class RecordFile(Message, frozen=True, kw_only=True):
+    """Ask or tell: a file a user sent was written to disk; record it. Replies its row."""
+
+    file: NewFile
+
+
+class CountFiles(Message, frozen=True, kw_only=True):
+    """Ask: how many files ``user_id`` had recorded since ``since`` (epoch s), for the quota."""
+
+    user_id: int
+    since: float
+
+
 class GetLlmStats(Message, frozen=True, kw_only=True):
     """Ask: aggregates of LLM requests since ``since`` (epoch seconds)."""
 
@@ -149,6 +168,92 @@ class ReplaceModels(Message, frozen=True, kw_only=True):
     models: tuple[tuple[str, str], ...]
 
 
+class ProbeStorage(Message, frozen=True, kw_only=True):
+    """Command: write a heartbeat row and read it back, for the health supervisor.
+
+    The outcome goes to ``reply_to`` as :class:`StorageProbed` (Akka's request-response
+    pattern: handed over in memory, never encoded). Unlike the other handlers this one is
+    not patient: a locked or broken database is exactly what the probe must report.
+    """
+
+    probe_id: str
+    reply_to: Address
+
+
+class StorageProbed(Message, frozen=True, kw_only=True):
+    """Event: how a :class:`ProbeStorage` went, and how long the write and read took."""
+
+    probe_id: str
+    ok: bool
+    detail: str
+    took_ms: float
+
+
+HEARTBEAT_KEY = "health:heartbeat"
+
+
+class RecordUpdates(Message, frozen=True, kw_only=True):
+    """Ask: write a batch of updates to the durable inbox; reply the ids that were new.
+
+    An id already in the inbox was delivered again by Telegram: leave it out, do not
+    process it twice.
+    """
+
+    updates: tuple[IncomingUpdate, ...]
+    run_id: str
+
+
+class ClaimPendingUpdates(Message, frozen=True, kw_only=True):
+    """Ask: the inbox's pending updates of earlier runs, oldest first, now ``run_id``'s."""
+
+    run_id: str
+
+
+class MarkUpdatesDone(Message, frozen=True, kw_only=True):
+    """Tell: these updates are answered (or had nothing to answer); never replay them."""
+
+    update_ids: tuple[int, ...]
+
+
+class NoteDraft(Message, frozen=True, kw_only=True):
+    """Tell: ``message_id`` shows the streaming answer to ``update_id`` (edited on replay)."""
+
+    update_id: int
+    message_id: int
+
+
+class PruneInbox(Message, frozen=True, kw_only=True):
+    """Ask or tell: delete inbox rows done before ``older_than`` (epoch s); reply how many."""
+
+    older_than: float
+
+
+class PurgeOld(Message, frozen=True, kw_only=True):
+    """Ask or tell: delete LLM request rows and files under ``files_dir`` older than ``before``.
+
+    Replies :class:`Purged`. The scheduler's retention job (a :class:`JobDue` with topic
+    :data:`RETENTION_TOPIC`) does the same with ``before`` = now - ``retention_days``.
+    """
+
+    before: float
+
+
+class Purged(Message, frozen=True, kw_only=True):
+    """What a :class:`PurgeOld` deleted; ``files_failed`` files could not be deleted."""
+
+    requests: int
+    files: int
+    files_failed: int
+    inbox: int = 0
+
+
+RETENTION_TOPIC = "retention"
+DAY_SECONDS = 86_400.0
+# Done inbox rows only serve to recognise an update Telegram delivers again, which it does
+# for at most 24 hours; two days leaves a margin whatever retention_days says.
+INBOX_KEEP_SECONDS = 2 * DAY_SECONDS
+
+
 StorageRequest = (
     OpenChat
     | GetUser
@@ -160,10 +265,20 @@ StorageRequest = (
     | ClearContext
     | SetChatModel
     | RecordLlmRequest
+    | RecordFile
+    | CountFiles
     | GetLlmStats
     | CountActiveChats
     | ListCachedModels
     | ReplaceModels
+    | RecordUpdates
+    | ClaimPendingUpdates
+    | MarkUpdatesDone
+    | NoteDraft
+    | PruneInbox
+    | ProbeStorage
+    | PurgeOld
+    | JobDue
 )
 
 
@@ -190,10 +305,24 @@ def patient(handler: Callable[[StorageActor, M], R]) -> Callable[[StorageActor, 
 class StorageActor(Actor):
     """Owns the :class:`storage.Store`; see the module docstring."""
 
-    def __init__(self, context: ActorContext, path: Path, *, busy_timeout: float = 5.0) -> None:
+    # A caller's bad value or a missing row is answered to that caller; restarting the
+    # database over it would spend the tree's restart budget on someone else's mistake.
+    answered_errors = (ConstraintViolation, RecordNotFound)
+
+    def __init__(
+        self,
+        context: ActorContext,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        retention_days: int = 90,
+        files_dir: Path | None = None,
+    ) -> None:
         super().__init__(context)
         self._path = path
         self._busy_timeout = busy_timeout
+        self._retention_days = retention_days
+        self._files_dir = files_dir
         self._store: Store | None = None
 
     @property
@@ -301,6 +430,16 @@ class StorageActor(Actor):
 
     @receive
     @patient
+    def record_file(self, message: RecordFile) -> FileRecord:
+        return self.store.record_file(message.file)
+
+    @receive
+    @patient
+    def count_files(self, message: CountFiles) -> int:
+        return self.store.count_files_since(message.user_id, message.since)
+
+    @receive
+    @patient
     def llm_stats(self, message: GetLlmStats) -> LlmRequestStats:
         return self.store.llm_request_stats(message.since)
 
@@ -318,3 +457,82 @@ class StorageActor(Actor):
     @patient
     def replace_models(self, message: ReplaceModels) -> ModelDiff:
         return self.store.replace_models(message.provider, dict(message.models))
+
+    @receive
+    @patient
+    def record_updates(self, message: RecordUpdates) -> tuple[int, ...]:
+        return self.store.record_updates(message.updates, run_id=message.run_id)
+
+    @receive
+    @patient
+    def claim_pending_updates(self, message: ClaimPendingUpdates) -> tuple[InboxUpdate, ...]:
+        return self.store.claim_pending(run_id=message.run_id)
+
+    @receive
+    @patient
+    def mark_updates_done(self, message: MarkUpdatesDone) -> None:
+        self.store.mark_done(message.update_ids)
+
+    @receive
+    @patient
+    def note_draft(self, message: NoteDraft) -> None:
+        self.store.note_draft(message.update_id, message.message_id)
+
+    @receive
+    @patient
+    def prune_inbox(self, message: PruneInbox) -> int:
+        return self.store.prune_inbox(message.older_than)
+
+    @receive
+    def probe(self, message: ProbeStorage) -> None:
+        started = time.monotonic()
+        beat = str(time.time_ns()).encode()
+        try:
+            self.store.save_state(HEARTBEAT_KEY, beat)
+            read = self.store.load_state(HEARTBEAT_KEY)
+        except (StorageError, RuntimeError) as exc:  # RuntimeError: not open
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        else:
+            ok = read == beat
+            detail = "wrote and read back a heartbeat" if ok else "read back a different heartbeat"
+        took_ms = (time.monotonic() - started) * 1000.0
+        message.reply_to.tell(
+            StorageProbed(probe_id=message.probe_id, ok=ok, detail=detail, took_ms=took_ms)
+        )
+
+    @receive
+    def purge_old(self, message: PurgeOld) -> Purged:
+        requests = self.patiently(lambda: self.store.delete_llm_requests_before(message.before))
+        # The files table's rows go with the files (same cut-off: a file is written just
+        # before its row, so its mtime is no later than its created_at).
+        self.patiently(lambda: self.store.forget_files_before(message.before))
+        files = (
+            delete_files_before(self._files_dir, message.before)
+            if self._files_dir is not None
+            else None
+        )
+        inbox_before = min(message.before, time.time() - INBOX_KEEP_SECONDS)
+        inbox = self.patiently(lambda: self.store.prune_inbox(inbox_before))
+        purged = Purged(
+            requests=requests,
+            files=files.deleted if files else 0,
+            files_failed=files.failed if files else 0,
+            inbox=inbox,
+        )
+        logger.info(
+            "retention: deleted {} LLM request row(s), {} file(s) ({} failed) older than {:g}"
+            " and {} answered inbox row(s)",
+            purged.requests,
+            purged.files,
+            purged.files_failed,
+            message.before,
+            purged.inbox,
+        )
+        return purged
+
+    @receive
+    def on_job_due(self, message: JobDue) -> Purged | None:
+        if message.topic != RETENTION_TOPIC:
+            logger.warning("storage: job {} has topic {!r}; ignored", message.job_id, message.topic)
+            return None
+        return self.purge_old(PurgeOld(before=time.time() - self._retention_days * DAY_SECONDS))

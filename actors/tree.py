@@ -10,6 +10,9 @@
     │   ├── loop        LoopKeeper    the event-loop thread
     │   ├── providers   one_for_one   one ProviderActor per configured provider
     │   └── gateway     Gateway       Telegram: polling and the paced outbox
+    ├── catalog       ModelCatalog  refreshes the providers' model lists, reports changes
+    ├── scheduler     SchedulerActor  persistent APScheduler jobs, delivered as JobDue
+    ├── health        HealthSupervisor  checks storage, Telegram, providers, tree, process
     └── ops           OpsActor      the ops HTTP endpoint (absent when [ops] listen = "")
 
 Children start top to bottom and stop bottom to top, so the gateway starts last and
@@ -19,17 +22,24 @@ stops first. docs/architecture.md says why each strategy was chosen.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from actors.admin.actor import AdminActor, AdminSettings
+from actors.chat.files import FileSettings
 from actors.chat.session import ChatSession, SessionSettings
 from actors.config import Config
+from actors.health import HealthSupervisor
+from actors.llm.catalog import REFRESH_TOPIC, ModelCatalog
 from actors.llm.provider import ProviderActor
 from actors.loop import LoopKeeper
 from actors.ops import OpsActor
-from actors.storage import StorageActor
+from actors.scheduler.actor import SchedulerActor, SchedulerSettings
+from actors.scheduler.messages import Cron, Schedule
+from actors.scheduler.triggers import jobstore_path
+from actors.storage import RETENTION_TOPIC, StorageActor
 from actors.telegram.gateway import Gateway
 from runtime import (
     ActorSystem,
@@ -53,6 +63,9 @@ class BotAddresses:
     sessions: Address
     admin: Address
     gateway: Address
+    health: Address
+    catalog: Address
+    scheduler: Address
     providers: Mapping[str, Address]  # read-only: shared by every session
 
 
@@ -62,8 +75,35 @@ def addresses(system: ActorSystem, config: Config) -> BotAddresses:
         sessions=system.address("/sessions"),
         admin=system.address("/admin"),
         gateway=system.address("/io/gateway"),
+        health=system.address("/health"),
+        catalog=system.address("/catalog"),
+        scheduler=system.address("/scheduler"),
         providers=MappingProxyType(
             {name: system.address(f"/io/providers/{name}") for name in config.usable_providers()}
+        ),
+    )
+
+
+def scheduler_settings(config: Config) -> SchedulerSettings:
+    """The scheduler's settings, with the standing jobs: model refresh and retention."""
+    jobs = config.scheduler
+    return SchedulerSettings(
+        jobstore=jobstore_path(config.storage.path),
+        timezone=jobs.timezone,
+        misfire_grace_seconds=jobs.misfire_grace_seconds,
+        standing=(
+            Schedule(
+                job_id="refresh_models",
+                trigger=Cron(expression=jobs.refresh_cron),
+                target="/catalog",
+                topic=REFRESH_TOPIC,
+            ),
+            Schedule(
+                job_id="retention",
+                trigger=Cron(expression=jobs.retention_cron),
+                target="/storage",
+                topic=RETENTION_TOPIC,
+            ),
         ),
     )
 
@@ -80,6 +120,13 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
         context_budget=config.llm.context_token_budget,
         edit_interval=config.telegram.edit_interval,
     )
+    file_settings = FileSettings(
+        limits=config.files,
+        files_dir=config.storage.files_dir,
+        providers=providers,
+        # Extracted text must leave room in the context for the conversation around it.
+        max_text_tokens=min(config.files.max_text_tokens, config.llm.context_token_budget * 2 // 3),
+    )
     sessions = PoolSpec(
         factory=functools.partial(
             ChatSession,
@@ -88,6 +135,7 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
             gateway=where.gateway,
             admin=where.admin,
             providers=where.providers,
+            files=file_settings,
         ),
         idle_after=config.sessions.idle_seconds,
         max_alive=config.sessions.max_alive,
@@ -132,6 +180,8 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
                     loop=loop,
                     sessions=where.sessions,
                     grace_seconds=grace,
+                    storage=where.storage,  # the durable inbox
+                    run_id=uuid.uuid4().hex,  # one per process, whatever the gateway's restarts
                 ),
                 shutdown_timeout=grace + 15.0,
                 start_timeout=config.telegram.request_timeout + 10.0,
@@ -147,8 +197,40 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
             snapshot=system.snapshot,
             storage=where.storage,
             gateway=where.gateway,
+            health=where.health,
         ),
         shutdown_timeout=15.0,
+    )
+    catalog = ChildSpec(
+        name="catalog",
+        factory=functools.partial(
+            ModelCatalog,
+            providers=where.providers,
+            storage=where.storage,
+            admin=where.admin,
+            gateway=where.gateway,
+        ),
+    )
+    scheduler = ChildSpec(
+        name="scheduler",
+        factory=functools.partial(
+            SchedulerActor,
+            settings=scheduler_settings(config),
+            resolve=system.address,
+        ),
+    )
+    # After everything it checks (so its probes find them up), before ops (which asks it).
+    health = ChildSpec(
+        name="health",
+        factory=functools.partial(
+            HealthSupervisor,
+            config=config.health,
+            storage=where.storage,
+            gateway=where.gateway,
+            providers=where.providers,
+            admin=where.admin,
+            snapshot=system.snapshot,
+        ),
     )
     return SupervisorSpec(
         strategy=Strategy.ONE_FOR_ONE,
@@ -157,7 +239,12 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
         children=(
             ChildSpec(
                 name="storage",
-                factory=functools.partial(StorageActor, path=config.storage.path),
+                factory=functools.partial(
+                    StorageActor,
+                    path=config.storage.path,
+                    retention_days=config.storage.retention_days,
+                    files_dir=config.storage.files_dir,
+                ),
                 shutdown_timeout=10.0,
             ),
             pool("sessions", sessions),
@@ -170,9 +257,19 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
                     gateway=where.gateway,
                     sessions=where.sessions,
                     snapshot=system.snapshot,
+                    health=where.health,
+                    catalog=where.catalog,
+                    config=config.admin,
+                    scheduler=where.scheduler,  # flow timers: /admin login's time-out
                 ),
             ),
             supervisor("io", io, shutdown_timeout=grace + 30.0),
+            # After io: the providers they ask are up. The scheduler comes last of the two,
+            # so the targets of its jobs run when a missed job fires at start (a message to
+            # an actor not started yet would wait in its mailbox anyway).
+            catalog,
+            scheduler,
+            health,
             *((ops,) if config.ops.listen else ()),
         ),
     )

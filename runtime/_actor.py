@@ -124,8 +124,14 @@ class Actor(pykka.ThreadingActor):
     ``on_stop`` runs at the end of every incarnation, a crash included, so a resource
     opened in ``on_start`` is always closed. Actors of a keyed pool may also override
     ``on_passivate`` (return the state to keep) and ``on_restore`` (take it back).
+
+    ``answered_errors`` lists exceptions that are the asker's business, not a sign that
+    this actor is broken (a bad argument, a row that does not exist): raised while
+    answering an ``ask``, they go to the asker and the actor carries on. Anything else,
+    and any exception in a ``tell`` handler, fails the actor and its supervisor decides.
     """
 
+    answered_errors: ClassVar[tuple[type[Exception], ...]] = ()
     _dispatch_tables: ClassVar[dict[type, dict[type, str]]] = {}
 
     def __init__(self, context: ActorContext) -> None:
@@ -230,6 +236,17 @@ class Actor(pykka.ThreadingActor):
             except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
                 _current.reset(token)
                 cell.busy = False
+                if item.reply_to is not None and isinstance(exc, self.answered_errors):
+                    stats.record_message(type(message).__name__, clock() - started, time.time())
+                    logger.info(
+                        "{} answered {} with {}: {}",
+                        self,
+                        type(message).__name__,
+                        type(exc).__name__,
+                        exc,
+                    )
+                    item.reply_to.set_exception(exc)
+                    continue
                 self._die(item, exc)
                 return
             elapsed = clock() - started

@@ -219,14 +219,31 @@ class KeyedPool(Actor):
         stopping = sum(1 for m in self._members.values() if m.stopping)
         if stopping >= len(self._waiting):
             return
-        candidates = [m for m in self._members.values() if not m.stopping and not m.cell.pinned]
+        candidates = sorted(
+            (m for m in self._members.values() if not m.stopping and not m.cell.pinned),
+            key=_Member.last_active,
+        )
+        # Prefer a member with nothing queued and nothing running: a stop queued behind
+        # messages lets the member take them on as work just before it stops. Only when
+        # every member is occupied does the least recently active one go anyway, so that
+        # waiting keys are never starved.
+        for member in candidates:
+            if not member.cell.busy and self._passivate_if_idle(member):
+                return
         if candidates:
-            self._passivate(min(candidates, key=_Member.last_active))
+            member = candidates[0]
+            member.stopping = True
+            member.cell.close_intake()
+            member.cell.post(Stop(StopKind.PASSIVATE))
 
-    def _passivate(self, member: _Member) -> None:
+    @staticmethod
+    def _passivate_if_idle(member: _Member) -> bool:
+        """Stop ``member`` for passivation if its mailbox is empty; say whether it was."""
+        if not member.cell.close_intake_if_empty():
+            return False
         member.stopping = True
-        member.cell.close_intake()
         member.cell.post(Stop(StopKind.PASSIVATE))
+        return True
 
     def _sweep(self) -> None:
         idle_after = self.spec.idle_after
@@ -237,9 +254,7 @@ class KeyedPool(Actor):
             cell = member.cell
             if member.stopping or cell.busy or cell.pinned or member.last_active() > cutoff:
                 continue
-            if cell.close_intake_if_empty():
-                member.stopping = True
-                cell.post(Stop(StopKind.PASSIVATE))
+            self._passivate_if_idle(member)
         if self._waiting:
             self._evict_one()  # a member that was pinned at the last try may be free now
 
@@ -257,6 +272,9 @@ class KeyedPool(Actor):
         leftovers = member.cell.drain()  # only after a voluntary stop can anything be left
         self._system.unregister(member.cell)
         member.cell.state = LifecycleState.STOPPED
+        # Addresses held elsewhere (a pending timer's, a sender's) keep the old cell: let it
+        # forget the ended actor, or every passivated session stays in memory until they go.
+        member.cell.actor = None
         if leftovers:
             self._pending[key] = leftovers + self._pending.get(key, [])
         if key in self._pending and key not in self._waiting:

@@ -11,15 +11,19 @@ from storage.errors import (
     ConstraintViolation,
     MigrationError,
     RecordNotFound,
+    StorageDamaged,
     StorageError,
     StorageUnavailable,
     StoreClosed,
 )
+from storage.files import FilesPurged, delete_files_before
+from storage.inbox import InboxUpdate, IncomingUpdate
 from storage.llm_requests import LlmRequest, LlmRequestStats, ProviderStats, RequestStatus
 from storage.migrations import AppliedMigration
 from storage.model_cache import ModelDiff, ModelEntry
 from storage.record import Record
 from storage.store import Store
+from storage.uploads import FileRecord, NewFile
 from storage.users import User, UserCounts, UserState, UserUpsert
 
 __all__ = [
@@ -30,16 +34,22 @@ __all__ = [
     "ChatSettings",
     "Clock",
     "ConstraintViolation",
+    "FileRecord",
+    "FilesPurged",
+    "InboxUpdate",
+    "IncomingUpdate",
     "LlmRequest",
     "LlmRequestStats",
     "MigrationError",
     "ModelDiff",
     "ModelEntry",
+    "NewFile",
     "ProviderStats",
     "Record",
     "RecordNotFound",
     "RequestStatus",
     "Role",
+    "StorageDamaged",
     "StorageError",
     "StorageUnavailable",
     "Store",
@@ -49,5 +59,6 @@ __all__ = [
     "UserCounts",
     "UserState",
     "UserUpsert",
+    "delete_files_before",
     "estimate_tokens",
 ]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from sqlite_utils import Database
 
-from storage.errors import StorageUnavailable, StoreClosed, from_sqlite
+from storage.errors import ConstraintViolation, StorageUnavailable, StoreClosed, from_sqlite
 from storage.migrations import AppliedMigration, apply_migrations, read_applied
 from storage.record import R, to_record
 
@@ -136,6 +136,8 @@ class Connection:
             yield db
         except sqlite3.Error as error:
             raise from_sqlite(error, path=self._path, action=action) from error
+        except OverflowError as error:
+            raise _too_large(error, path=self._path, action=action) from error
 
     @contextmanager
     def _writing(self, action: str) -> Iterator[Database]:
@@ -158,6 +160,8 @@ class Connection:
                 raise
         except sqlite3.Error as error:
             raise from_sqlite(error, path=self._path, action=action) from error
+        except OverflowError as error:
+            raise _too_large(error, path=self._path, action=action) from error
 
     def _now(self) -> float:
         return self._clock()
@@ -197,3 +201,8 @@ def _configure(db: Database, *, path: Path, busy_timeout: float) -> None:
             " is it on a network file system?",
             path=path,
         )
+
+
+def _too_large(error: OverflowError, *, path: Path, action: str) -> ConstraintViolation:
+    """sqlite3 refuses integers past 64 bits with OverflowError: the caller's value, not us."""
+    return ConstraintViolation(f"{action} failed on {path}: {error}", path=path)

@@ -7,12 +7,15 @@ the operation that failed::
     StorageError                 any other SQLite failure (e.g. used from another thread)
     ├── StorageUnavailable       the file cannot be opened or written: locked past the busy
     │                            timeout, read-only, missing permissions, disk full or I/O
-    │                            error, not a database
+    │                            error
+    ├── StorageDamaged           the file is corrupt or not a SQLite database: waiting will not
+    │                            help, an operator must restore or move it
     ├── MigrationError           the schema cannot be brought to this code's version: the file
     │                            is newer than the code, or a migration failed (rolled back)
     ├── StoreClosed              the store was used after ``close()``
     ├── RecordNotFound           a change was asked for a row that does not exist
-    └── ConstraintViolation      a write broke a schema rule (CHECK, UNIQUE, FOREIGN KEY):
+    └── ConstraintViolation      a write broke a schema rule (CHECK, UNIQUE, FOREIGN KEY) or
+                                 passed a value SQLite cannot hold (an integer past 64 bits):
                                  a bug in the caller, not a state of the world
 
 Only ``StorageUnavailable`` may go away by itself (a lock is released, space is freed); the
@@ -39,6 +42,10 @@ class StorageError(Exception):
 
 class StorageUnavailable(StorageError):
     """The database file cannot be opened, read or written right now."""
+
+
+class StorageDamaged(StorageError):
+    """The database file is corrupt or is not a SQLite database; retrying cannot help."""
 
 
 class MigrationError(StorageError):
@@ -73,10 +80,12 @@ _UNAVAILABLE_HINTS: dict[int, str] = {
     6: "a table is locked by another statement on this connection",  # SQLITE_LOCKED
     8: "the file or its directory is read-only",  # SQLITE_READONLY
     10: "disk I/O error",  # SQLITE_IOERR
-    11: "the file is corrupt",  # SQLITE_CORRUPT
     13: "the disk is full",  # SQLITE_FULL
     14: "the file cannot be opened: check the path and its directory's permissions",  # CANTOPEN
     15: "locking protocol error",  # SQLITE_PROTOCOL
+}
+_DAMAGED_HINTS: dict[int, str] = {
+    11: "the file is corrupt",  # SQLITE_CORRUPT
     26: "the file is not a SQLite database",  # SQLITE_NOTADB
 }
 
@@ -95,4 +104,6 @@ def from_sqlite(error: sqlite3.Error, *, path: Path, action: str) -> StorageErro
         return ConstraintViolation(message, path=path)
     if code is not None and (hint := _UNAVAILABLE_HINTS.get(code & 0xFF)) is not None:
         return StorageUnavailable(f"{message} ({hint})", path=path)
+    if code is not None and (hint := _DAMAGED_HINTS.get(code & 0xFF)) is not None:
+        return StorageDamaged(f"{message} ({hint})", path=path)
     return StorageError(message, path=path)

@@ -109,11 +109,53 @@ CREATE TABLE actor_state (
 ) STRICT, WITHOUT ROWID;
 """
 
+_INBOX = """
+CREATE TABLE inbox (
+    update_id    INTEGER PRIMARY KEY,             -- Telegram's update_id: one row per update
+    chat_id      INTEGER,                         -- where it goes; NULL for nowhere
+    payload      TEXT NOT NULL,                   -- the update as JSON, as Telegram sent it
+    run_id       TEXT NOT NULL,                   -- the process that took it in or replayed it
+    received_at  REAL NOT NULL,
+    done_at      REAL,                            -- NULL until answered (or nothing to answer)
+    draft_message_id  INTEGER                     -- the Telegram message showing its answer
+                                                  -- as it streams, once there is one
+) STRICT;
+CREATE INDEX inbox_pending ON inbox (update_id) WHERE done_at IS NULL;
+CREATE INDEX inbox_by_done ON inbox (done_at) WHERE done_at IS NOT NULL;
+"""
+
+_FILES = """
+CREATE TABLE files (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id         INTEGER NOT NULL,             -- no foreign keys: the log outlives chats
+    user_id         INTEGER NOT NULL,
+    correlation_id  TEXT,                         -- the request that brought the file
+    original_name   TEXT,                         -- the user's name for it; never a path
+    mime_type       TEXT NOT NULL,
+    size            INTEGER NOT NULL CHECK (size >= 0),
+    sha256          TEXT NOT NULL CHECK (length(sha256) = 64),
+    path            TEXT NOT NULL UNIQUE,         -- relative to [storage] files_dir
+    created_at      REAL NOT NULL
+) STRICT;
+CREATE INDEX files_by_user ON files (user_id, created_at);
+CREATE INDEX files_by_time ON files (created_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
         description="users, chats, context turns, LLM request log, model cache, actor state",
         apply=_INITIAL_SCHEMA,
+    ),
+    Migration(
+        version=2,
+        description="durable inbox of Telegram updates",
+        apply=_INBOX,
+    ),
+    Migration(
+        version=3,
+        description="files users sent: whose, what, and where on disk",
+        apply=_FILES,
     ),
 )
 

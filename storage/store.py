@@ -17,14 +17,24 @@ from __future__ import annotations
 
 from storage.actor_state import ActorStateTable
 from storage.context import ContextTable
+from storage.inbox import InboxTable
 from storage.llm_requests import LlmRequestTable
 from storage.model_cache import ModelCacheTable
+from storage.uploads import FileTable
 from storage.users import UserTable
 
 
-class Store(UserTable, ContextTable, LlmRequestTable, ModelCacheTable, ActorStateTable):
+class Store(
+    UserTable,
+    ContextTable,
+    LlmRequestTable,
+    ModelCacheTable,
+    ActorStateTable,
+    InboxTable,
+    FileTable,
+):
     """Users, chats and their settings, context turns, the LLM request log, the model cache
-    and actor state, in one file.
+    and actor state, and the durable inbox of updates, in one file.
 
     Lifecycle: :meth:`open` (a classmethod; there is no other way to get one), use,
     :meth:`close` or leave the ``with`` block. Any call after ``close()`` raises

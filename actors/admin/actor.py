@@ -6,9 +6,14 @@ nothing changes), asks storage for what it needs, and answers through the gatewa
 it changes a user's access it tells the sessions that may have cached it
 :class:`AccessChanged`, so a block holds from the user's very next message.
 
+It also runs ``/admin login`` (a flow from ``actors/flows``; with ADMIN_PASSWORD set, the
+commands ``commands.requires_elevation`` names need it) and sends :class:`NotifyAdmins`
+notices to every admin, rate-limited per topic (crash reports arrive that way too).
+
 The logic is in plain modules beside it (``commands``, ``access``, ``stats``, ``users``,
-``models``, ``debug``); this class only gathers the figures and sends. If storage fails or
-does not answer in time, the admin is told so and the actor carries on.
+``models``, ``debug``, ``login``, ``alerts``); this class only gathers the figures and
+sends. If storage fails or does not answer in time, the admin is told so and the actor
+carries on.
 """
 
 from __future__ import annotations
@@ -21,11 +26,16 @@ from typing import Any
 from loguru import logger
 
 from actors.admin.access import chats_to_tell, decide
+from actors.admin.alerts import AlertLimiter, with_held_back
 from actors.admin.commands import (
     AdminRequest,
     ChangeAccess,
+    Login,
+    Logout,
+    RunRefresh,
     ShowActor,
     ShowDeadLetters,
+    ShowHealth,
     ShowModels,
     ShowStats,
     ShowTree,
@@ -33,9 +43,21 @@ from actors.admin.commands import (
     ShowUsers,
     parse_button,
     parse_command,
+    requires_elevation,
 )
 from actors.admin.debug import as_pre, debug_pages
-from actors.admin.messages import AdminButton, AdminCommand
+from actors.admin.login import (
+    LOGGED_OUT,
+    LOGIN_FLOW,
+    NOT_LOGGED_IN,
+    NOTHING_GUARDED,
+    PRIVATE_ONLY,
+    Elevations,
+    locked_out,
+    login_flow,
+    login_required,
+)
+from actors.admin.messages import AdminButton, AdminCommand, NotifyAdmins
 from actors.admin.models import render_models
 from actors.admin.stats import (
     WEEK,
@@ -56,6 +78,13 @@ from actors.admin.users import (
 )
 from actors.chat import texts
 from actors.chat.messages import AccessChanged, UserRef
+from actors.config import AdminConfig
+from actors.flows import Ended, FlowEngine
+from actors.flows.messages import CancelFlow, FlowInput
+from actors.flows.runner import FLOW_TOPIC, FlowRunner
+from actors.health.messages import ReportHealth
+from actors.llm.catalog import RefreshModels
+from actors.scheduler.messages import JobDue
 from actors.storage import (
     CountActiveChats,
     CountUsers,
@@ -106,8 +135,29 @@ class AdminActor(Actor):
         gateway: Address,
         sessions: Address,
         snapshot: Callable[[], SystemSnapshot],
+        health: Address | None = None,
+        catalog: Address | None = None,
+        config: AdminConfig | None = None,
+        scheduler: Address | None = None,
     ) -> None:
         super().__init__(context)
+        self._config = config or AdminConfig()  # the default: no password, nothing guarded
+        specs = {LOGIN_FLOW: login_flow(self._config)} if self._config.password else {}
+        self._flows = FlowRunner(
+            FlowEngine(specs),
+            context=context,
+            gateway=gateway,
+            sessions=sessions,
+            scheduler=scheduler,  # None: timers by tell_later (tests, or no scheduler)
+            on_ended=self._flow_ended,
+        )
+        self._elevations = Elevations(
+            elevation_seconds=self._config.elevation_minutes * 60.0,
+            lockout_seconds=self._config.lockout_minutes * 60.0,
+        )
+        self._alerts = AlertLimiter(self._config.alert_interval_seconds)
+        self._catalog = catalog  # None: no model catalog (tests that do not need one)
+        self._health = health  # None: no health supervisor (tests that do not need one)
         self._settings = settings
         self._storage = storage
         self._gateway = gateway
@@ -129,6 +179,12 @@ class AdminActor(Actor):
             self._send(message.chat_id, texts.ADMINS_ONLY, reply_to=reply_to)
             return
         request = parse_command(message.command, message.args)
+        if isinstance(request, Login | Logout):
+            self._login_command(message, request)
+            return
+        if self._guarded(request, message.user):
+            self._send(message.chat_id, login_required(self._config), reply_to=reply_to)
+            return
         try:
             self._answer(message, request, reply_to)
         except _EXPECTED_FAILURES as exc:
@@ -151,6 +207,10 @@ class AdminActor(Actor):
                 self._send(chat_id, self._change_access(message.user, request), reply_to=reply_to)
             case ShowModels():
                 self._send(chat_id, self._models(), reply_to=reply_to)
+            case ShowHealth():
+                self._show_health(chat_id, reply_to)
+            case RunRefresh():
+                self._refresh_models(chat_id, reply_to)
             case ShowTree() | ShowActor() | ShowDeadLetters():
                 for page_text in debug_pages(request, self._snapshot()):
                     self._gateway.tell(
@@ -178,6 +238,9 @@ class AdminActor(Actor):
             self._toast(message, texts.ADMINS_ONLY)
             return
         request = parse_button(message.data)
+        if self._guarded(request, message.user):
+            self._toast(message, login_required(self._config))
+            return
         try:
             match request:
                 case ChangeAccess():
@@ -246,12 +309,102 @@ class AdminActor(Actor):
         )
         return decision.verdict
 
+    def _show_health(self, chat_id: int, reply_to: int | None) -> None:
+        if self._health is None:
+            self._send(chat_id, texts.HEALTH_OFF, reply_to=reply_to)
+        else:  # the health actor sends its view to the chat itself
+            self._health.tell(ReportHealth(chat_id=chat_id, reply_to_message_id=reply_to))
+
+    def _refresh_models(self, chat_id: int, reply_to: int | None) -> None:
+        if self._catalog is None:
+            self._send(chat_id, texts.REFRESH_OFF, reply_to=reply_to)
+        else:  # the catalog answers in the chat itself, once the providers have
+            self._catalog.tell(RefreshModels(chat_id=chat_id, reply_to_message_id=reply_to))
+
     def _models(self) -> str:
         return render_models(
             self._settings.provider_models,
             self._settings.default_provider,
             self._ask(ListCachedModels()),
         )
+
+    # -- /admin login and the flows it runs on -------------------------------------------------
+
+    def _guarded(self, request: object, user: UserRef) -> bool:
+        """Whether ``request`` must be refused: it needs a login this admin does not have."""
+        if not self._config.password or not requires_elevation(request):
+            return False
+        return not self._elevations.is_elevated(user.id, time.monotonic())
+
+    def _login_command(self, message: AdminCommand, request: Login | Logout) -> None:
+        chat_id, user = message.chat_id, message.user
+        if isinstance(request, Logout):
+            self._send(chat_id, LOGGED_OUT if self._elevations.revoke(user.id) else NOT_LOGGED_IN)
+            logger.info("admin {} logged out cid={}", user.id, current_correlation_id())
+        elif not self._config.password:
+            self._send(chat_id, NOTHING_GUARDED)
+        elif chat_id != user.id:
+            self._send(chat_id, PRIVATE_ONLY, reply_to=message.message_id)
+        elif wait := self._elevations.locked_for(user.id, time.monotonic()):
+            self._send(chat_id, locked_out(wait))
+        else:
+            self._flows.start(LOGIN_FLOW, chat_id=chat_id, user_id=user.id)
+
+    def _flow_ended(self, ended: Ended) -> None:
+        if ended.name != LOGIN_FLOW:
+            return
+        user_id, cid = ended.user_id, current_correlation_id()
+        if ended.ending == "done":
+            self._elevations.grant(user_id, time.monotonic())
+            logger.info("admin {} logged in cid={}", user_id, cid)
+        elif ended.ending == "exhausted":
+            self._elevations.lock(user_id, time.monotonic())
+            logger.warning("admin {} login locked: too many wrong passwords cid={}", user_id, cid)
+            self.context.address.tell(
+                NotifyAdmins(
+                    text=f"⛔ Admin login for user {user_id} locked after wrong passwords.",
+                    topic=f"login-locked:{user_id}",
+                )
+            )
+        else:
+            logger.info("admin {} login ended: {} cid={}", user_id, ended.ending, cid)
+
+    @receive
+    def on_flow_input(self, message: FlowInput) -> None:
+        """The answer to a flow's prompt, captured by the chat's session (maybe a password)."""
+        self._flows.on_input(message)
+
+    @receive
+    def on_cancel_flow(self, message: CancelFlow) -> None:
+        self._flows.on_cancel(message)
+
+    @receive
+    def on_job_due(self, message: JobDue) -> None:
+        if message.topic == FLOW_TOPIC:
+            self._flows.on_job_due(message)
+        else:
+            logger.warning("admin: job {} has unknown topic {!r}", message.job_id, message.topic)
+
+    # -- notices to admins ---------------------------------------------------------------------
+
+    @receive
+    def on_notify(self, message: NotifyAdmins) -> None:
+        """Tell every admin, unless this topic was told less than an interval ago.
+
+        Crash reports arrive here too, so this must never fail loudly: a failure is logged
+        below ERROR, where the crash reporter does not listen, or one crash would feed itself.
+        """
+        try:
+            held_back = self._alerts.admit(
+                message.topic, urgent=message.urgent, now=time.monotonic()
+            )
+            if held_back is None:
+                return
+            text = with_held_back(message.text, held_back)
+            for admin_id in sorted(self._settings.admin_ids):
+                self._send(admin_id, text)
+        except Exception as exc:  # noqa: BLE001 - boundary: see the docstring
+            logger.opt(exception=exc).warning("admin: notifying admins failed")
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ _STATES: Final[dict[str, UserState | None]] = {
     **{state: state for state in USER_STATES},
 }
 _MAX_ID_DIGITS: Final = 19  # Telegram ids fit in a signed 64-bit integer
+_MAX_ID: Final = 2**63 - 1
 _DEAD_LETTERS: Final = frozenset({"deadletters", "dead-letters", "dead_letters", "dlq"})
 
 
@@ -53,6 +54,14 @@ class ShowModels(msgspec.Struct, frozen=True, kw_only=True):
     """``/admin models``."""
 
 
+class ShowHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin health``: the health supervisor's view, sent by the health actor itself."""
+
+
+class RunRefresh(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin refresh``: ask every provider for its models now and report what changed."""
+
+
 class ShowTree(msgspec.Struct, frozen=True, kw_only=True):
     """``/debug tree``."""
 
@@ -71,11 +80,46 @@ class ShowUsage(msgspec.Struct, frozen=True, kw_only=True):
     """Anything else: answered with the list of admin and debug commands."""
 
 
+class Login(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin login``: ask for ADMIN_PASSWORD, to be allowed the guarded commands."""
+
+
+class Logout(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin logout``: end the elevation now."""
+
+
 DebugRequest = ShowTree | ShowActor | ShowDeadLetters
-AdminRequest = ShowStats | ShowUsers | ChangeAccess | ShowModels | DebugRequest | ShowUsage
+AdminRequest = (
+    ShowStats
+    | ShowUsers
+    | ChangeAccess
+    | ShowModels
+    | ShowHealth
+    | RunRefresh
+    | DebugRequest
+    | ShowUsage
+)
+LoginRequest = Login | Logout
+_LOGIN_WORDS: Final[dict[str, LoginRequest]] = {"login": Login(), "logout": Logout()}
+
+# Guarded by ADMIN_PASSWORD when it is set (docs/operations.md, "Admin login"): block and
+# unblock change who may use the bot at all. Approve and reject are not: they are the
+# everyday buttons on access requests, and an approved user can be blocked again.
+GUARDED_ACTIONS: Final[frozenset[AccessAction]] = frozenset({"block", "unblock"})
 
 
-def parse_command(command: str, args: Sequence[str]) -> AdminRequest:
+def requires_elevation(request: object) -> bool:
+    """Whether ``request`` needs ``/admin login`` first, when a password is configured.
+
+    Guarded: block and unblock (:data:`GUARDED_ACTIONS`) and a model refresh (it rewrites
+    the model catalog every chat picks from).
+    """
+    if isinstance(request, ChangeAccess):
+        return request.action in GUARDED_ACTIONS
+    return isinstance(request, RunRefresh)
+
+
+def parse_command(command: str, args: Sequence[str]) -> AdminRequest | LoginRequest:
     """The request for ``/<command> <args...>`` (``command`` is "admin" or "debug")."""
     if command == "debug":
         return _parse_debug(args)
@@ -110,16 +154,24 @@ def normalize_path(path: str) -> str:
     return "/" + path.strip().strip("/")
 
 
-def _parse_admin(args: Sequence[str]) -> AdminRequest:
+def _parse_admin(args: Sequence[str]) -> AdminRequest | LoginRequest:
     action = args[0].lower() if args else ""
     rest = args[1:]
     if action == "stats" and not rest:
         return ShowStats()
     if action == "models" and not rest:
         return ShowModels()
+    if action == "refresh" and not rest:
+        return RunRefresh()
+    if action == "health" and not rest:
+        return ShowHealth()
     if action == "users":
         return _parse_users(rest)
-    return _parse_access(args) or ShowUsage()
+    return _parse_access(args) or _parse_login(args) or ShowUsage()
+
+
+def _parse_login(words: Sequence[str]) -> LoginRequest | None:
+    return _LOGIN_WORDS.get(words[0].lower()) if len(words) == 1 else None
 
 
 def _parse_access(words: Sequence[str]) -> ChangeAccess | None:
@@ -158,4 +210,7 @@ def _parse_debug(args: Sequence[str]) -> AdminRequest:
 
 def _user_id(word: str) -> int | None:
     """A Telegram user id: ASCII digits only (``int()`` would also take "²" or "1_000")."""
-    return int(word) if word.isascii() and word.isdigit() and len(word) <= _MAX_ID_DIGITS else None
+    if not (word.isascii() and word.isdigit() and len(word) <= _MAX_ID_DIGITS):
+        return None
+    value = int(word)
+    return value if value <= _MAX_ID else None

@@ -73,6 +73,28 @@ class UnsupportedContent(Message, frozen=True, kw_only=True):
     kind: str
 
 
+class IncomingFile(Message, frozen=True, kw_only=True):
+    """A user sent a document, a photo or a voice message, maybe with a caption.
+
+    Only what the update announces: the file is not downloaded yet, so the session can refuse
+    it (type, size, daily quota) before a byte is fetched. ``file_id`` is what getFile takes;
+    ``file_name`` is the user's and is never used as a path.
+    """
+
+    update_id: int
+    chat_id: int
+    chat_kind: ChatKind
+    message_id: int
+    user: UserRef
+    kind: Literal["document", "photo", "voice"]
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    caption: str | None = None
+
+
 class AnswerChunk(Message, frozen=True, kw_only=True):
     """More answer text streamed by a provider for one request."""
 
@@ -141,6 +163,7 @@ SessionMessage = (
     | IncomingCommand
     | ButtonPressed
     | UnsupportedContent
+    | IncomingFile
     | AnswerChunk
     | AnswerDone
     | AnswerFailed

@@ -9,18 +9,21 @@ answer is being generated wait in order in ``_waiting``; each is answered in tur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from loguru import logger
 
 from actors.admin.commands import BUTTON_PREFIX, access_data
 from actors.admin.messages import AdminButton, AdminCommand
 from actors.chat import texts
+from actors.chat.files import DAY_SECONDS, FileDesk, FileQuestion, FileSettings
 from actors.chat.messages import (
     AccessChanged,
     AnswerChunk,
@@ -30,25 +33,31 @@ from actors.chat.messages import (
     ChatKind,
     GenerationOverdue,
     IncomingCommand,
+    IncomingFile,
     IncomingText,
     ModelMenuDue,
     ModelsListed,
     UnsupportedContent,
     UserRef,
 )
+from actors.files import CannotRead, Refused
+from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
 from actors.llm.provider import CancelGenerate, Generate, ListModels
 from actors.llm.wire import Turn as LlmTurn
 from actors.storage import (
     AppendTurn,
     ChatState,
     ClearContext,
+    CountFiles,
     GetUser,
     OpenChat,
+    RecordFile,
     RecordLlmRequest,
     RegisterUser,
     ReplaceModels,
     SetChatModel,
 )
+from actors.telegram.downloads import DownloadFailed, DownloadFile, FileDownloaded
 from actors.telegram.messages import (
     AnswerButton,
     Button,
@@ -57,6 +66,7 @@ from actors.telegram.messages import (
     SendText,
     ShowDraft,
     ShowTyping,
+    UpdateHandled,
 )
 from runtime import Actor, ActorContext, Address, current_correlation_id, receive
 from storage import ChatSettings, User, UserState, UserUpsert, estimate_tokens
@@ -88,6 +98,7 @@ class _Answer:
     provider: str
     model: str
     generation: int
+    update_id: int = 0
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
 
@@ -95,8 +106,45 @@ class _Answer:
 @dataclass(kw_only=True)
 class _Menu:
     menu_id: str
+    update_id: int = 0
     listed: dict[str, ModelsListed] = field(default_factory=dict)
     shown: bool = False
+
+
+class _FromUpdate(Protocol):
+    """A message made from one Telegram update: IncomingText, IncomingCommand, ..."""
+
+    @property
+    def update_id(self) -> int: ...
+
+
+U = TypeVar("U", bound=_FromUpdate)
+
+
+def answers_update(
+    handler: Callable[[ChatSession, U], None],
+) -> Callable[[ChatSession, U], None]:
+    """Tell the gateway the update is handled when ``handler`` returns, unless it kept it.
+
+    Every handler of a message made from an update (one with an ``update_id``) needs this:
+    an update never said to be handled stays pending and is answered again at each start.
+
+    The durable inbox marks an update done once what the session sent for it is out, and
+    replays it at the next start otherwise: so every way out of a handler (an early return
+    included) must say so. A handler that leaves work for later (a question queued for an
+    answer, a menu waiting for providers) calls :meth:`ChatSession._keep`, and says so itself
+    when that work ends. If the handler raises, nothing is said: the message is retried, and
+    the gateway marks it done if the session gives up on it.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(self: ChatSession, message: U) -> None:
+        self._kept = None
+        handler(self, message)
+        if self._kept != message.update_id:
+            self._handled(message.update_id)
+
+    return wrapper
 
 
 def menu_token(provider: str, model: str) -> str:
@@ -117,6 +165,7 @@ class ChatSession(Actor):
         gateway: Address,
         admin: Address,
         providers: Mapping[str, Address],
+        files: FileSettings | None = None,
     ) -> None:
         super().__init__(context)
         self.chat_id = int(context.key or "0")
@@ -127,13 +176,16 @@ class ChatSession(Actor):
         self._providers = providers
         self._chat: ChatSettings | None = None
         self._turns: list[LlmTurn] = []
-        self._waiting: deque[IncomingText] = deque()
+        self._waiting: deque[IncomingText | FileQuestion] = deque()
+        self._files = FileDesk(files) if files is not None else None  # None: files refused
         self._generation = 0  # bumped by /clear: answers to older questions are not kept
         self._abandoned: deque[str] = deque(maxlen=64)  # request ids given up as overdue
         self._answer: _Answer | None = None
         self._menu: _Menu | None = None
         self._choices: dict[str, tuple[str, str]] = {}
         self._active_until: dict[int, float] = {}
+        self._kept: int | None = None  # the update the running handler left work for
+        self._captures: dict[int, CaptureInput] = {}  # user id -> whose flow reads their text
 
     # -- context -------------------------------------------------------------------------
 
@@ -176,12 +228,20 @@ class ChatSession(Actor):
         while self._turns and total > budget:
             total -= estimate_tokens(self._turns.pop(0).text)
 
-    def _prompt(self, question: str) -> tuple[LlmTurn, ...]:
-        """System prompt, the context (same-role neighbours merged), then ``question``."""
+    def _prompt(self, question: str | LlmTurn) -> tuple[LlmTurn, ...]:
+        """System prompt, the context (same-role neighbours merged), then ``question``.
+
+        ``question`` is a text, or a whole turn when it carries a file as an attachment.
+        """
+        last = question if isinstance(question, LlmTurn) else LlmTurn(role="user", text=question)
         merged: list[LlmTurn] = []
-        for turn in (*self._turns, LlmTurn(role="user", text=question)):
+        for turn in (*self._turns, last):
             if merged and merged[-1].role == turn.role:
-                merged[-1] = LlmTurn(role=turn.role, text=f"{merged[-1].text}\n\n{turn.text}")
+                merged[-1] = LlmTurn(
+                    role=turn.role,
+                    text=f"{merged[-1].text}\n\n{turn.text}",
+                    attachments=merged[-1].attachments + turn.attachments,
+                )
             else:
                 merged.append(turn)
         return (LlmTurn(role="system", text=self._settings.system_prompt), *merged)
@@ -267,12 +327,28 @@ class ChatSession(Actor):
             return
         self._active_until.pop(message.user_id, None)
         if message.state != "active":
+            self._captures.pop(message.user_id, None)
+            for dropped in (m for m in self._waiting if m.user.id == message.user_id):
+                self._handled(dropped.update_id)
             self._waiting = deque(m for m in self._waiting if m.user.id != message.user_id)
             self._sync_busy()
 
+    def _keep(self, update_id: int) -> None:
+        """The running handler leaves work for ``update_id``: it is not handled on return."""
+        self._kept = update_id
+
+    def _handled(self, update_id: int) -> None:
+        """Everything for ``update_id`` was told to the gateway: it may mark it done."""
+        self._gateway.tell(UpdateHandled(update_id=update_id, chat_id=self.chat_id))
+
     def _sync_busy(self) -> None:
         """Keep the pool from passivating or evicting this session while it has work."""
-        self.context.set_busy(self._answer is not None or bool(self._waiting))
+        self.context.set_busy(
+            self._answer is not None
+            or bool(self._waiting)
+            or bool(self._captures)
+            or bool(self._files and self._files.waiting)
+        )
 
     def on_stop(self) -> None:
         if self._waiting:
@@ -280,11 +356,83 @@ class ChatSession(Actor):
             # pool never passivates a busy session. Say so rather than stay silent.
             logger.warning("chat {}: {} queued message(s) lost", self.chat_id, len(self._waiting))
             self._say(texts.LOST_MESSAGES)
+        # After a crash the gateway still runs: what this incarnation held is answered (the
+        # line above, or an answer arriving later), so do not replay it at the next start.
+        # At shutdown the gateway has stopped first: these are dead letters, and the
+        # updates stay pending in the inbox, to be answered after the restart.
+        held = [m.update_id for m in self._waiting]
+        held.extend(self._files.waiting if self._files is not None else ())
+        if self._answer is not None:
+            held.append(self._answer.update_id)
+        if self._menu is not None and not self._menu.shown:
+            held.append(self._menu.update_id)
+        for update_id in held:
+            self._handled(update_id)
+
+    # -- input lent to a flow (actors/flows) ------------------------------------------------
+
+    @receive
+    def on_capture(self, message: CaptureInput) -> None:
+        """A flow waits for this user's answer: their next texts go to its owner, not the LLM.
+
+        Only owners this session knows may capture (the admin actor); while a capture holds,
+        the session stays busy so it is not passivated, which would forget the capture. It
+        lapses by itself at ``until``, should the owner never release it.
+        """
+        if message.owner != self._admin.path:
+            logger.warning(
+                "chat {}: capture by unknown owner {} ignored", self.chat_id, message.owner
+            )
+            return
+        self._captures[message.user_id] = message
+        self.context.tell_later(
+            max(0.0, message.until - time.time()),
+            ReleaseInput(user_id=message.user_id, flow_id=message.flow_id),
+        )
+        self._sync_busy()
+
+    @receive
+    def on_release(self, message: ReleaseInput) -> None:
+        capture = self._captures.get(message.user_id)
+        if capture is not None and capture.flow_id == message.flow_id:
+            del self._captures[message.user_id]
+            self._sync_busy()
+
+    def _capture_of(self, user: UserRef) -> CaptureInput | None:
+        capture = self._captures.get(user.id)
+        if capture is not None and time.time() > capture.until:
+            del self._captures[user.id]
+            self._sync_busy()
+            return None
+        return capture
+
+    def _cancel_flow(self, user: UserRef) -> None:
+        """``/cancel``: end the flow waiting for this user's answer, if there is one."""
+        capture = self._capture_of(user)
+        if capture is None:
+            self._say(texts.NOTHING_TO_CANCEL)
+            return
+        del self._captures[user.id]
+        self._sync_busy()
+        self._admin.tell(CancelFlow(chat_id=self.chat_id, user=user, flow_id=capture.flow_id))
 
     # -- incoming text ----------------------------------------------------------------------
 
     @receive
+    @answers_update
     def on_text(self, message: IncomingText) -> None:
+        capture = self._capture_of(message.user)
+        if capture is not None:
+            self._admin.tell(
+                FlowInput(
+                    chat_id=self.chat_id,
+                    message_id=message.message_id,
+                    user=message.user,
+                    text=message.text,
+                    flow_id=capture.flow_id,
+                )
+            )
+            return
         self._open(message.chat_kind)
         state = self._state_of(message.user)
         if state != "active":
@@ -292,13 +440,105 @@ class ChatSession(Actor):
                 self._refuse(state)
             return
         self._waiting.append(message)
+        self._keep(message.update_id)
         self._next_answer()
         self._sync_busy()
 
     @receive
+    @answers_update
     def on_unsupported(self, message: UnsupportedContent) -> None:
         if self._state_of(message.user) == "active":
             self._say(texts.UNSUPPORTED, reply_to=message.message_id)
+
+    # -- files: documents, photos, voice (actors/chat/files.py) ------------------------------
+
+    @receive
+    @answers_update
+    def on_file(self, message: IncomingFile) -> None:
+        """Refuse a file from what its update announces, or have the gateway fetch it."""
+        self._open(message.chat_kind)
+        state = self._state_of(message.user)
+        if state != "active":
+            if message.chat_kind == "private":
+                self._refuse(state)
+            return
+        if self._files is None:
+            self._say(texts.UNSUPPORTED, reply_to=message.message_id)
+            return
+        sent_today: int = self._storage.ask(
+            CountFiles(user_id=message.user.id, since=time.time() - DAY_SECONDS),
+            timeout=self._settings.storage_timeout,
+        )
+        decision = self._files.admit(message, sent_today=sent_today)
+        if isinstance(decision, Refused):
+            self._say(decision.reason, reply_to=message.message_id)
+            return
+        ticket = uuid.uuid4().hex[:16]
+        self._files.expect(ticket, message, decision.mime_type)
+        self._gateway.tell(ShowTyping(chat_id=self.chat_id))
+        self._gateway.tell(
+            DownloadFile(
+                ticket=ticket,
+                file_id=message.file_id,
+                max_bytes=self._files.settings.limits.max_bytes,
+                reply_to=self.context.address,
+            )
+        )
+        self._keep(message.update_id)
+        self._sync_busy()
+
+    @receive
+    def on_file_downloaded(self, message: FileDownloaded) -> None:
+        """Make the file a question the current model can take, keep it, and queue it."""
+        taken = self._files.take(message.ticket) if self._files is not None else None
+        if taken is None or self._files is None:
+            return
+        incoming, mime_type = taken
+        provider, model = self._model()
+        prepared = self._files.question_for(
+            incoming, mime_type, message.data, provider=provider, model=model
+        )
+        if isinstance(prepared, CannotRead):
+            self._say(prepared.reason, reply_to=incoming.message_id)
+            self._handled(incoming.update_id)
+            self._sync_busy()
+            return
+        try:
+            row = self._files.keep(
+                incoming, mime_type, message.data, correlation_id=current_correlation_id()
+            )
+        except OSError:
+            logger.exception("chat {}: could not store a file", self.chat_id)
+            self._say(texts.FILE_NOT_STORED, reply_to=incoming.message_id)
+            self._handled(incoming.update_id)
+            self._sync_busy()
+            return
+        self._storage.tell(RecordFile(file=row))
+        if prepared.truncated:
+            self._say(texts.FILE_TRUNCATED, reply_to=incoming.message_id)
+        self._waiting.append(
+            FileQuestion(
+                update_id=incoming.update_id,
+                message_id=incoming.message_id,
+                user=incoming.user,
+                text=prepared.remembered,
+                turn=prepared.turn,
+            )
+        )
+        self._next_answer()
+        self._sync_busy()
+
+    @receive
+    def on_file_failed(self, message: DownloadFailed) -> None:
+        """The file could not be fetched (or was bigger than announced): say why."""
+        taken = self._files.take(message.ticket) if self._files is not None else None
+        if taken is None:
+            return
+        incoming, _ = taken
+        logger.warning("chat {}: file not downloaded: {}", self.chat_id, message.detail)
+        self._say(message.reason, reply_to=incoming.message_id)
+        self._handled(incoming.update_id)
+        self._sync_busy()
 
     def _next_answer(self) -> None:
         if self._answer is not None or not self._waiting:
@@ -308,6 +548,7 @@ class ChatSession(Actor):
         address = self._providers.get(provider)
         if address is None:
             self._say(texts.NO_MODELS)
+            self._handled(message.update_id)
             self._next_answer()
             return
         answer = _Answer(
@@ -318,17 +559,23 @@ class ChatSession(Actor):
             provider=provider,
             model=model,
             generation=self._generation,
+            update_id=message.update_id,
         )
         self._answer = answer
-        self._gateway.tell(ShowTyping(chat_id=self.chat_id))
+        # The question's own correlation id, not that of the answer that just ended.
+        cid = f"u{message.update_id}"
+        self._gateway.tell(ShowTyping(chat_id=self.chat_id), correlation_id=cid)
         address.tell(
             Generate(
                 request_id=answer.request_id,
                 chat_id=self.chat_id,
                 model=model or None,
-                turns=self._prompt(message.text),
+                turns=self._prompt(
+                    message.turn if isinstance(message, FileQuestion) else message.text
+                ),
                 question=message.text,
-            )
+            ),
+            correlation_id=cid,
         )
         self.context.tell_later(
             self._settings.generation_timeout, GenerationOverdue(request_id=answer.request_id)
@@ -380,6 +627,7 @@ class ChatSession(Actor):
                 reply_to_message_id=self._reply_target(answer),
             )
         )
+        self._handled(answer.update_id)
         prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question))
         if answer.generation == self._generation:  # not if /clear came in the meantime
             self._remember(answer.question, message.text)
@@ -432,6 +680,7 @@ class ChatSession(Actor):
                 reply_to_message_id=self._reply_target(answer),
             )
         )
+        self._handled(answer.update_id)
         self._record(answer, latency_ms, "failed", f"{error}: {detail}"[:500], 0, 0)
         self._answer = None
         self._next_answer()
@@ -464,6 +713,7 @@ class ChatSession(Actor):
     # -- commands ----------------------------------------------------------------------------
 
     @receive
+    @answers_update
     def on_command(self, message: IncomingCommand) -> None:
         self._open(message.chat_kind)
         command, user = message.command, message.user
@@ -491,7 +741,9 @@ class ChatSession(Actor):
             self._generation += 1
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
-            self._open_menu()
+            self._open_menu(message.update_id)
+        elif command == "cancel":
+            self._cancel_flow(user)
         elif command in ("admin", "debug"):
             self._admin.tell(
                 AdminCommand(
@@ -507,12 +759,15 @@ class ChatSession(Actor):
 
     # -- /model --------------------------------------------------------------------------------
 
-    def _open_menu(self) -> None:
+    def _open_menu(self, update_id: int) -> None:
         if not self._providers:
             self._say(texts.NO_MODELS)
             return
-        menu = _Menu(menu_id=uuid.uuid4().hex[:8])
+        if self._menu is not None and not self._menu.shown:
+            self._handled(self._menu.update_id)  # superseded: never shown
+        menu = _Menu(menu_id=uuid.uuid4().hex[:8], update_id=update_id)
         self._menu = menu
+        self._keep(update_id)
         for address in self._providers.values():
             address.tell(ListModels(chat_id=self.chat_id))
         self.context.tell_later(MENU_WAIT_SECONDS, ModelMenuDue(menu_id=menu.menu_id))
@@ -552,6 +807,7 @@ class ChatSession(Actor):
                 rows.append((Button(text=f"{mark}{provider} · {model}", data=token),))
         if not rows:
             self._say(texts.NO_MODELS)
+            self._handled(menu.update_id)
             return
         self._gateway.tell(
             SendText(
@@ -561,10 +817,12 @@ class ChatSession(Actor):
                 buttons=tuple(rows),
             )
         )
+        self._handled(menu.update_id)
 
     # -- buttons -------------------------------------------------------------------------------
 
     @receive
+    @answers_update
     def on_button(self, message: ButtonPressed) -> None:
         user = message.user
         data = message.data

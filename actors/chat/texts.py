@@ -26,10 +26,16 @@ ADMINS_ONLY: Final = "That command is for admins only."
 ADMIN_FAILED: Final = "That didn't work ({error}). Please try again in a moment."
 UNKNOWN_COMMAND: Final = "I don't know /{command}. Send /help to see what I can do."
 UNSUPPORTED: Final = "I can only read text messages for now."
+FILE_NOT_STORED: Final = "I couldn't keep this file just now; please send it again in a moment."
+FILE_TRUNCATED: Final = (
+    "This file is longer than I can take in at once: only its beginning goes to the model."
+)
 LOST_MESSAGES: Final = (
     "Sorry, something interrupted me and I lost your last message(s). Please send again."
 )
+REFRESH_OFF: Final = "Model refresh is not available in this setup."
 MENU_EXPIRED: Final = "This menu has expired. Send /model again."
+NOTHING_TO_CANCEL: Final = "There is nothing to cancel."
 NO_MODELS: Final = "No model is available right now. Please try again later."
 HELP: Final = """I'm an assistant that answers with a large language model.
 
@@ -47,12 +53,17 @@ ADMIN_COMMANDS: Final = """Admin:
 /admin block <id> — shut a user out at once (they are not told)
 /admin unblock <id> — let a blocked user back in
 /admin models — each provider's known models and its default
+/admin refresh — ask every provider for its models now and show what changed
+/admin health — overall health and each checked component
+/admin login — with ADMIN_PASSWORD set: unlock block, unblock and refresh for a while
+/admin logout — lock them again now
 
 Debug:
 /debug tree — every actor: state, mailbox, processed, failures, restarts
 /debug actor <path> — one actor's figures, e.g. /debug actor /storage
 /debug deadletters — the most recent dead letters"""
 ADMIN_HELP: Final = "\n\n" + ADMIN_COMMANDS
+HEALTH_OFF: Final = "The health supervisor is not running."
 
 PROVIDER_FAILURE: Final[Mapping[str, str]] = MappingProxyType(
     {

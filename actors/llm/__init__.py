@@ -7,9 +7,19 @@
 from actors.llm.client import ProviderClient
 from actors.llm.resilience import CircuitBreaker, CircuitSettings, CircuitState, RetryPolicy
 from actors.llm.think import ThinkSplitter
-from actors.llm.wire import ModelInfo, ReasoningDelta, Role, StreamItem, TextDelta, Turn, Usage
+from actors.llm.wire import (
+    Attachment,
+    ModelInfo,
+    ReasoningDelta,
+    Role,
+    StreamItem,
+    TextDelta,
+    Turn,
+    Usage,
+)
 
 __all__ = [
+    "Attachment",
     "CircuitBreaker",
     "CircuitSettings",
     "CircuitState",

@@ -120,6 +120,10 @@ class ProviderClient:
         """Whether calls currently go through (for status reports and metrics)."""
         return self._breaker.state
 
+    def open_circuit(self) -> None:
+        """Stop calling the provider until the circuit's reset timeout (see ``trip``)."""
+        self._breaker.trip()
+
     async def __aenter__(self) -> Self:
         return self
 

@@ -10,6 +10,7 @@ cannot leak through a logged URL.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -195,9 +196,9 @@ class GeminiDialect:
                 continue
             role = _ROLES[turn.role]
             if contents and contents[-1]["role"] == role:
-                contents[-1]["parts"].append({"text": turn.text})
+                contents[-1]["parts"].extend(_parts(turn))
             else:
-                contents.append({"role": role, "parts": [{"text": turn.text}]})
+                contents.append({"role": role, "parts": _parts(turn)})
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": [{"text": text} for text in system]}
@@ -224,6 +225,25 @@ class GeminiDialect:
         if retry_after is None:
             retry_after = _retry_delay(detail)
         return status_error(self._provider, status, message, retry_after=retry_after)
+
+
+def _parts(turn: Turn) -> list[dict[str, Any]]:
+    """A turn's attachments as ``inlineData`` parts (first, as Google advises), then its text.
+
+    An empty text is left out when there are attachments: a part must carry something.
+    """
+    parts: list[dict[str, Any]] = [
+        {
+            "inlineData": {
+                "mimeType": attachment.mime_type,
+                "data": base64.b64encode(attachment.data).decode("ascii"),
+            }
+        }
+        for attachment in turn.attachments
+    ]
+    if turn.text or not parts:
+        parts.append({"text": turn.text})
+    return parts
 
 
 def _detail_reasons(detail: Mapping[str, Any]) -> set[str]:

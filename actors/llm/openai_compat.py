@@ -8,6 +8,7 @@ once, at the end, from the last chunk that carried it.
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -21,7 +22,7 @@ from actors.llm.failures import (
     status_error,
 )
 from actors.llm.think import ThinkSplitter
-from actors.llm.wire import ModelInfo, ReasoningDelta, StreamItem, Turn, Usage
+from actors.llm.wire import Attachment, ModelInfo, ReasoningDelta, StreamItem, Turn, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -159,7 +160,7 @@ class OpenAIDialect:
         """A streaming chat completion asking for usage in the last chunk."""
         body: dict[str, Any] = {
             "model": model,
-            "messages": [{"role": turn.role, "content": turn.text} for turn in turns],
+            "messages": [{"role": turn.role, "content": _content(turn)} for turn in turns],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -176,6 +177,31 @@ class OpenAIDialect:
         return status_error(
             self._provider, status, message, retry_after=retry_after_from_headers(headers)
         )
+
+
+def _content(turn: Turn) -> str | list[dict[str, Any]]:
+    """A plain string, or, when the turn carries attachments, a list of content parts.
+
+    Images become ``image_url`` parts holding a ``data:`` URL (what vision models read);
+    anything else becomes a ``file`` part, OpenAI's form for PDFs. Which attachments reach
+    this point is decided beforehand (``actors.files``), by what the model is known to read.
+    """
+    if not turn.attachments:
+        return turn.text
+    parts: list[dict[str, Any]] = [{"type": "text", "text": turn.text}] if turn.text else []
+    for attachment in turn.attachments:
+        url = _data_url(attachment)
+        if attachment.mime_type.startswith("image/"):
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+        else:
+            name = attachment.name or "file"
+            parts.append({"type": "file", "file": {"filename": name, "file_data": url}})
+    return parts
+
+
+def _data_url(attachment: Attachment) -> str:
+    encoded = base64.b64encode(attachment.data).decode("ascii")
+    return f"data:{attachment.mime_type};base64,{encoded}"
 
 
 def _stream_error(provider: str, error: _Error) -> ProviderError:

@@ -57,7 +57,73 @@ class ModelsFetched(Message, frozen=True, kw_only=True):
     error: str | None = None
 
 
-ProviderRequest = Generate | CancelGenerate | ListModels | CountInFlight | ModelsFetched
+class ProbeProvider(Message, frozen=True, kw_only=True):
+    """Command: check this provider for the health supervisor (its circuit and a cheap call).
+
+    The cheap call is a model listing bounded by ``timeout`` seconds. It runs on the event
+    loop and its outcome goes to ``reply_to`` as :class:`ProviderProbed`, so neither this
+    actor nor the health supervisor waits for it. ``reply_to`` is an address (Akka's
+    request-response pattern): this message is handed over in memory, never encoded.
+    """
+
+    probe_id: str
+    reply_to: Address
+    timeout: float
+
+
+class ProviderProbed(Message, frozen=True, kw_only=True):
+    """Event: how a :class:`ProbeProvider` went; ``circuit`` is closed, open or half-open."""
+
+    provider: str
+    probe_id: str
+    ok: bool
+    circuit: str
+    detail: str
+    took_ms: float
+
+
+class FetchModels(Message, frozen=True, kw_only=True):
+    """Command: list this provider's models afresh and tell ``reply_to`` :class:`ModelsOffered`.
+
+    For the model catalog's refresh: unlike :class:`ListModels` it skips this actor's short
+    cache, since the point is to see what changed. ``reply_to`` is an address handed over
+    in memory (as in :class:`ProbeProvider`); ``request_id`` is handed back.
+    """
+
+    request_id: str
+    reply_to: Address
+
+
+class ModelsOffered(Message, frozen=True, kw_only=True):
+    """Event: the answer to :class:`FetchModels`, as ``(model id, display name)`` pairs.
+
+    ``error`` names what went wrong (``"ProviderError: ..."``); then ``models`` is empty.
+    """
+
+    request_id: str
+    provider: str
+    models: tuple[tuple[str, str], ...]
+    error: str | None = None
+
+
+class OpenCircuit(Message, frozen=True, kw_only=True):
+    """Command: stop calling this provider until its circuit's reset timeout has passed.
+
+    Sent by the health supervisor when the provider keeps failing its checks: chats then get
+    the short "unavailable" line at once rather than each waiting out timeouts and retries.
+    """
+
+
+ProviderRequest = (
+    Generate
+    | CancelGenerate
+    | ListModels
+    | CountInFlight
+    | ModelsFetched
+    | ProbeProvider
+    | OpenCircuit
+    | FetchModels
+)
 
 
 class ProviderActor(Actor):
@@ -201,6 +267,52 @@ class ProviderActor(Actor):
         for chat_id in waiting:
             self._tell_models(chat_id, message.error)
 
+    @receive
+    def probe(self, message: ProbeProvider) -> None:
+        name = self._config.name
+
+        def failed(exc: BaseException) -> ProviderProbed:
+            return ProviderProbed(
+                provider=name,
+                probe_id=message.probe_id,
+                ok=False,
+                circuit="unknown",
+                detail=f"{type(exc).__name__}: {exc}",
+                took_ms=0.0,
+            )
+
+        self._loop.pipe(
+            _probe(self.client, message),
+            to=message.reply_to,
+            on_success=lambda probed: probed,
+            on_failure=failed,
+        )
+
+    @receive
+    def fetch_models(self, message: FetchModels) -> None:
+        name, request_id = self._config.name, message.request_id
+        self._loop.pipe(
+            self.client.list_models(),
+            to=message.reply_to,
+            on_success=lambda models: ModelsOffered(
+                request_id=request_id,
+                provider=name,
+                models=tuple((model.id, model.display_name or model.id) for model in models),
+            ),
+            on_failure=lambda exc: ModelsOffered(
+                request_id=request_id,
+                provider=name,
+                models=(),
+                error=f"{type(exc).__name__}: {exc}",
+            ),
+        )
+
+    @receive
+    def open_circuit(self, _message: OpenCircuit) -> None:
+        # The breaker belongs to the event loop (it is not thread-safe): trip it there.
+        self._loop.loop.call_soon_threadsafe(self.client.open_circuit)
+        logger.warning("{}: circuit opened by the health supervisor", self._config.name)
+
     def _tell_models(self, chat_id: int, error: str | None) -> None:
         models = self._models or self._config.models or (self._config.default_model,)
         self._sessions.child(chat_id).tell(
@@ -215,3 +327,28 @@ class ProviderActor(Actor):
 
 def _model_ids(models: tuple[ModelInfo, ...]) -> tuple[str, ...]:
     return tuple(model.id for model in models)
+
+
+async def _probe(client: ProviderClient, request: ProbeProvider) -> ProviderProbed:
+    """List models within the probe's timeout, then read the circuit on the loop that owns it.
+
+    Failures are the answer, not errors: an open circuit fails at once (CircuitOpen) without
+    calling the provider, and a listing cut off by the timeout counts as failed.
+    """
+    started = time.monotonic()
+    try:
+        models = await asyncio.wait_for(client.list_models(), request.timeout)
+    except ProviderError as exc:
+        ok, detail = False, f"{type(exc).__name__}: {exc}"
+    except TimeoutError:
+        ok, detail = False, f"no answer within {request.timeout:g}s"
+    else:
+        ok, detail = True, f"{len(models)} models listed"
+    return ProviderProbed(
+        provider=client.name,
+        probe_id=request.probe_id,
+        ok=ok,
+        circuit=client.circuit_state.value,
+        detail=detail,
+        took_ms=(time.monotonic() - started) * 1000.0,
+    )

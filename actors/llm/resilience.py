@@ -179,3 +179,15 @@ class CircuitBreaker:
         In half-open state this frees the trial slot for the next caller.
         """
         self._trial_in_flight = False
+
+    def trip(self) -> None:
+        """Open the circuit now, whatever the count of failures so far.
+
+        The health supervisor calls this when its own cheap call to the provider keeps
+        failing, so chats get the short "unavailable" line at once instead of each waiting
+        out its timeouts and retries. After ``reset_timeout`` one trial call decides, as after
+        any other opening.
+        """
+        self._state = CircuitState.OPEN
+        self._opened_at = self._clock()
+        self._trial_in_flight = False

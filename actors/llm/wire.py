@@ -14,15 +14,28 @@ import msgspec
 Role = Literal["system", "user", "assistant"]
 
 
+class Attachment(msgspec.Struct, frozen=True, kw_only=True):
+    """A file sent to the model as itself, not as text: a PDF, an image, a voice message.
+
+    Only a provider that reads ``mime_type`` natively is given one (``actors.files`` decides);
+    each dialect encodes it in its own way (a ``data:`` URL, an ``inline_data`` part).
+    """
+
+    mime_type: str
+    data: bytes
+    name: str = ""  # what the user called it, for logs and the model; never a path
+
+
 class Turn(msgspec.Struct, frozen=True, kw_only=True):
     """One message of the conversation sent to the model.
 
-    Attachments (images, documents) will arrive as a new field with an empty-tuple default, so
-    every existing ``Turn(role=..., text=...)`` stays valid.
+    ``attachments`` travel with the turn's text, after it; the empty default keeps every
+    ``Turn(role=..., text=...)`` valid.
     """
 
     role: Role
     text: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from loguru import logger
 
 from actors.config import OpsConfig
+from actors.health.messages import GetHealth, HealthView
 from actors.ops.metrics import BotCollector, metrics_registry
 from actors.ops.server import OpsServer, Routes
-from runtime import Actor, ActorContext, Address, SystemSnapshot
+from runtime import Actor, ActorContext, ActorSystemError, Address, SystemSnapshot
 
 
 class OpsActor(Actor):
@@ -28,6 +29,8 @@ class OpsActor(Actor):
         storage: asked for LLM request aggregates at scrape time.
         gateway: asked for its traffic counters at scrape time; its state is readiness.
         ask_timeout: seconds each of those asks may take.
+        health: the health supervisor, asked for its view at scrape time and by /readyz;
+            None leaves health out of both.
     """
 
     def __init__(
@@ -39,8 +42,10 @@ class OpsActor(Actor):
         storage: Address,
         gateway: Address,
         ask_timeout: float = 2.0,
+        health: Address | None = None,
     ) -> None:
         super().__init__(context)
+        self._health = health
         self._config = config
         self._snapshot = snapshot
         self._storage = storage
@@ -57,11 +62,13 @@ class OpsActor(Actor):
             storage=self._storage,
             gateway=self._gateway,
             ask_timeout=self._ask_timeout,
+            health=self._health,
         )
         routes = Routes(
             snapshot=self._snapshot,
             registry=metrics_registry(collector),
             gateway_path=self._gateway.path,
+            health=self._health_view if self._health is not None else None,
         )
         server = OpsServer(*where, routes=routes)
         try:
@@ -79,6 +86,21 @@ class OpsActor(Actor):
             "ops endpoint on http://{} (/healthz /readyz /metrics /debug/actors)",
             self._config.listen,
         )
+
+    def _health_view(self) -> HealthView | None:
+        """The health supervisor's view, asked on a request thread; None if it does not answer."""
+        health = self._health
+        if health is None:
+            return None
+        node = self._snapshot().find(health.path)
+        if node is None or node.state != "running":
+            return None
+        try:
+            view = health.ask(GetHealth(), timeout=self._ask_timeout)
+        except ActorSystemError as exc:
+            logger.debug("ops: {} did not answer GetHealth: {}", health.path, exc)
+            return None
+        return view if isinstance(view, HealthView) else None
 
     def on_stop(self) -> None:
         server, self._server = self._server, None

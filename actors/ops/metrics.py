@@ -9,7 +9,9 @@ actor tree and asks two actors for the counters they already keep:
 - the gateway (:class:`~actors.telegram.gateway.CountTraffic`): updates received, messages
   sent and dropped, counted by its poller and outbox since its current incarnation began;
 - storage (:class:`~actors.storage.GetLlmStats`): LLM requests per provider and outcome,
-  tokens, and latency quantiles over the last ten minutes, from the ``llm_requests`` log.
+  tokens, and latency quantiles over the last ten minutes, from the ``llm_requests`` log;
+- the health supervisor (:class:`~actors.health.GetHealth`): the overall state and whether
+  each checked component fails, as its last checks found them.
 
 The asks run on the scraping thread, never on an actor's, each with a short timeout, and only
 when the snapshot shows the target running (so a scrape during a restart dead-letters
@@ -34,12 +36,14 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import CollectorRegistry
 
+from actors.health.messages import GetHealth, HealthView, Overall
 from actors.storage import GetLlmStats
 from actors.telegram.gateway import CountTraffic, Traffic
 from runtime import ActorSnapshot, ActorSystemError, Address, Message, SystemSnapshot
 from storage import LlmRequestStats, StorageError
 
 ALIVE: Final = frozenset({"starting", "running", "restarting"})
+HEALTH_STATES: Final[tuple[Overall, ...]] = ("healthy", "degraded", "unhealthy")
 LATENCY_WINDOW: Final = 600.0
 """Seconds of LLM requests the latency quantiles cover, as a Prometheus summary's window."""
 
@@ -60,6 +64,7 @@ class BotCollector:
         gateway: the Telegram gateway, asked for its traffic counters.
         ask_timeout: seconds each ask may take before its source counts as down.
         clock: epoch seconds, for the latency window.
+        health: the health supervisor, asked for its view; None leaves health out.
     """
 
     def __init__(
@@ -70,10 +75,12 @@ class BotCollector:
         gateway: Address,
         ask_timeout: float = 2.0,
         clock: Callable[[], float] = time.time,
+        health: Address | None = None,
     ) -> None:
         self._snapshot = snapshot
         self._storage = storage
         self._gateway = gateway
+        self._health = health
         self._ask_timeout = ask_timeout
         self._clock = clock
 
@@ -100,6 +107,11 @@ class BotCollector:
             recent = self._ask(snapshot, self._storage, GetLlmStats(since=since))
             yield from llm_metrics(totals, recent if isinstance(recent, LlmRequestStats) else None)
         up.add_metric(["storage"], 1.0 if isinstance(recent, LlmRequestStats) else 0.0)
+        if self._health is not None:
+            view = self._ask(snapshot, self._health, GetHealth())
+            up.add_metric(["health"], 1.0 if isinstance(view, HealthView) else 0.0)
+            if isinstance(view, HealthView):
+                yield from health_metrics(view)
         yield up
 
     def _ask(self, snapshot: SystemSnapshot, target: Address, message: Message) -> object:
@@ -199,6 +211,27 @@ def actor_metrics(snapshot: SystemSnapshot) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "bot_uptime_seconds", "Seconds since the actor system was created", value=snapshot.uptime_s
     )
+
+
+def health_metrics(view: HealthView) -> Iterator[Metric]:
+    """The health supervisor's view: one series per overall state, one per component."""
+    status = GaugeMetricFamily(
+        "bot_health_status",
+        "1 for the overall health state the bot is in now, 0 for the others",
+        labels=["state"],
+    )
+    for state in HEALTH_STATES:
+        status.add_metric([state], 1.0 if view.overall == state else 0.0)
+    yield status
+    components = GaugeMetricFamily(
+        "bot_health_component_up",
+        "0 while a checked component fails (its threshold reached), 1 otherwise",
+        labels=["component", "kind"],
+    )
+    for component in view.components:
+        up = 0.0 if component.status == "failing" else 1.0
+        components.add_metric([component.name, component.kind], up)
+    yield components
 
 
 def traffic_metrics(traffic: Traffic) -> Iterator[Metric]:

@@ -10,7 +10,8 @@ closing is bounded.
 
 =================  =============================================================
 ``/healthz``       200 ``ok`` while the actor system runs, else 503 and its state
-``/readyz``        200 ``ready`` while the gateway runs (polling Telegram), else 503
+``/readyz``        200 ``ready`` while the gateway runs (polling Telegram) and health is
+                   not unhealthy, else 503
 ``/metrics``       Prometheus text (OpenMetrics if the scraper asks for it)
 ``/debug/actors``  the snapshot as JSON; ``?path=/io/gateway`` for one actor (404 if none)
 =================  =============================================================
@@ -34,6 +35,7 @@ from loguru import logger
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import CollectorRegistry
 
+from actors.health.messages import HealthView
 from runtime import SystemSnapshot
 
 TEXT: Final = "text/plain; charset=utf-8"
@@ -69,6 +71,8 @@ class Routes:
         snapshot: takes a picture of the actor tree (``ActorSystem.snapshot``).
         registry: the collectors ``/metrics`` serves.
         gateway_path: the actor whose state decides readiness.
+        health: the health supervisor's view, None when it does not answer; an unhealthy
+            bot is not ready. Without it, readiness is the gateway's state alone.
     """
 
     def __init__(
@@ -77,10 +81,12 @@ class Routes:
         snapshot: Callable[[], SystemSnapshot],
         registry: CollectorRegistry,
         gateway_path: str = "/io/gateway",
+        health: Callable[[], HealthView | None] | None = None,
     ) -> None:
         self._snapshot = snapshot
         self._registry = registry
         self._gateway_path = gateway_path
+        self._health = health
 
     def get(self, target: str, accept: str = "") -> Response:
         """Answer ``GET target`` (path and query); ``accept`` is the Accept header."""
@@ -113,9 +119,19 @@ class Routes:
             reason = f"no gateway at {self._gateway_path}"
         elif gateway.state != "running":
             reason = f"gateway {gateway.state}"
+        elif (unhealthy := self._unhealthy()) is not None:
+            reason = unhealthy
         else:
             return Response.text(HTTPStatus.OK, "ready")
         return Response.text(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {reason}")
+
+    def _unhealthy(self) -> str | None:
+        """``unhealthy (storage failing)`` when health says so; None otherwise or unknown."""
+        view = None if self._health is None else self._health()
+        if view is None or view.overall != "unhealthy":
+            return None
+        failing = ", ".join(c.name for c in view.components if c.status == "failing")
+        return f"unhealthy ({failing} failing)"
 
     def metrics(self, accept: str) -> Response:
         encode, content_type = choose_encoder(accept)

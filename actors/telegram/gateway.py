@@ -3,33 +3,47 @@
 Both the poller and the outbox run on the shared event loop; this actor only starts
 them, forwards commands to the outbox, and stops them in order: polling first (no new
 updates), then what is queued for sending is drained within the grace period.
+
+Intake is durable when the gateway is given the storage actor: at start it first replays
+the inbox's pending updates of earlier runs, then polls; each batch is written to the
+inbox before it is confirmed to Telegram, and an update is marked done once its replies
+are out (``intake.py``, ``completion.py``). docs/architecture.md ("Intake: the durable
+inbox") tells the whole story, including the one window where a reply can be sent twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import functools
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from loguru import logger
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import InvalidToken
 from telegram.request import HTTPXRequest
 
 from actors.config import TelegramConfig
+from actors.telegram.completion import update_id_of
+from actors.telegram.downloads import DownloadFile, download, failure
+from actors.telegram.intake import Intake
 from actors.telegram.messages import (
     AnswerButton,
+    DeleteMessage,
     EditText,
     FinishAnswer,
     GatewayCommand,
     SendText,
     ShowDraft,
     ShowTyping,
+    UpdateHandled,
 )
 from actors.telegram.outbox import Outbox
 from actors.telegram.pacing import Pacing
-from actors.telegram.updates import Poller, translate
+from actors.telegram.updates import Poller
 from runtime import (
     Actor,
     ActorContext,
@@ -37,6 +51,7 @@ from runtime import (
     AsyncLoop,
     DeliveryFailed,
     Message,
+    current_correlation_id,
     receive,
 )
 
@@ -67,6 +82,28 @@ class Traffic(Message, frozen=True, kw_only=True):
     sent: int
     dropped: int
     pending: int = 0
+
+
+class ProbeTelegram(Message, frozen=True, kw_only=True):
+    """Command: call getMe for the health supervisor, within ``timeout`` seconds.
+
+    The call runs on the event loop and its outcome goes to ``reply_to`` as
+    :class:`TelegramProbed` (Akka's request-response pattern: handed over in memory, never
+    encoded), so neither the gateway nor the loop waits for Telegram.
+    """
+
+    probe_id: str
+    reply_to: Address
+    timeout: float
+
+
+class TelegramProbed(Message, frozen=True, kw_only=True):
+    """Event: how a :class:`ProbeTelegram` went; ``detail`` names the bot or the error."""
+
+    probe_id: str
+    ok: bool
+    detail: str
+    took_ms: float
 
 
 class GatewayFailed(RuntimeError):
@@ -116,8 +153,19 @@ class Gateway(Actor):
         sessions: Address,
         grace_seconds: float = 10.0,
         bot_factory: Callable[[TelegramConfig], Bot] = make_bot,
+        storage: Address | None = None,
+        run_id: str = "",
     ) -> None:
+        """``storage`` makes intake durable (None: updates live in memory only).
+
+        ``run_id`` names this process in the inbox: the same for every incarnation of the
+        gateway in one process, so a restarted gateway does not replay what sessions of
+        this process already hold.
+        """
         super().__init__(context)
+        self._storage = storage
+        self._run_id = run_id or uuid.uuid4().hex
+        self._intake: Intake | None = None
         self._config = config
         self._loop = loop
         self._sessions = sessions
@@ -144,10 +192,22 @@ class Gateway(Actor):
         self._username = bot.username
         logger.info("connected to Telegram as @{}", self._username)
         self._outbox = self._loop.submit(self._new_outbox(bot)).result(wait)
-        self._poller = Poller(bot, self._route, timeout=self._config.poll_timeout)
+        intake = Intake(
+            bot=bot,
+            username=self._username,
+            outbox=self._outbox,
+            sessions=self._sessions,
+            gateway=self.context.address,
+            storage=self._storage,
+            run_id=self._run_id,
+        )
+        self._intake = intake
+        self._poller = Poller(
+            bot, intake.route, timeout=self._config.poll_timeout, record=intake.record
+        )
         token = self._token
         self._polling = self._loop.pipe(
-            self._poller.run(),
+            intake.run(self._poller),
             to=self.context.address,
             on_success=lambda _: PollingStopped(token=token, error=None),
             on_failure=lambda exc: PollingStopped(
@@ -193,19 +253,21 @@ class Gateway(Actor):
 
     # -- intake ----------------------------------------------------------------------------------
 
-    def _route(self, update: Update) -> None:
-        translated = translate(update, self._username)
-        if translated is None:
-            return
-        chat_id, message = translated
-        cid = f"u{update.update_id}"
-        # Sent as the gateway (this runs on the loop, outside any handler), so that an update
-        # the session cannot handle comes back here as DeliveryFailed and the user hears back.
-        self._sessions.child(chat_id).tell(message, correlation_id=cid, sender=self.context.address)
+    @receive
+    def on_update_handled(self, message: UpdateHandled) -> None:
+        """A session sent all it will for an update: mark it done once those replies are out."""
+        intake = self._intake
+        if intake is None:
+            raise RuntimeError("gateway is not running")
+        self._loop.loop.call_soon_threadsafe(
+            intake.completions.handled, message.update_id, message.chat_id
+        )
 
     @receive
     def on_delivery_failed(self, message: DeliveryFailed) -> None:
         """An update the chat's session gave up on (it failed it repeatedly): say so."""
+        if message.message_type == TelegramProbed.__name__:
+            return  # a probe's answer the health supervisor stopped before taking: no matter
         logger.error(
             "chat session gave up on {} ({}) cid={}",
             message.message_type,
@@ -217,9 +279,11 @@ class Gateway(Actor):
             message.target.startswith(prefix)
             and message.target[len(prefix) :].lstrip("-").isdigit()
         ):
-            self.send(
-                SendText(chat_id=int(message.target[len(prefix) :]), text=GAVE_UP, format="plain")
-            )
+            chat_id = int(message.target[len(prefix) :])
+            self.send(SendText(chat_id=chat_id, text=GAVE_UP, format="plain"))
+            update_id = update_id_of(message.correlation_id)
+            if update_id is not None:  # the failure line is its answer: do not replay it
+                self.on_update_handled(UpdateHandled(update_id=update_id, chat_id=chat_id))
 
     @receive
     def polling_stopped(self, message: PollingStopped) -> None:
@@ -235,12 +299,58 @@ class Gateway(Actor):
 
     @receive
     def send(
-        self, message: SendText | EditText | ShowTyping | ShowDraft | FinishAnswer | AnswerButton
+        self,
+        message: SendText
+        | EditText
+        | ShowTyping
+        | ShowDraft
+        | FinishAnswer
+        | AnswerButton
+        | DeleteMessage,
     ) -> None:
         outbox = self._outbox
         if outbox is None:
             raise RuntimeError("gateway is not running")
-        self._loop.loop.call_soon_threadsafe(outbox.submit, message)
+        update_id = update_id_of(current_correlation_id())
+        chat_id = getattr(message, "chat_id", None)
+        intake = self._intake
+        if update_id is None or intake is None or not isinstance(chat_id, int):
+            self._loop.loop.call_soon_threadsafe(outbox.submit, message)
+        else:  # a reply to an update: the intake tracks it until Telegram accepted it
+            self._loop.loop.call_soon_threadsafe(intake.submit, message, update_id, chat_id)
+
+    @receive
+    def fetch_file(self, message: DownloadFile) -> None:
+        """getFile and the download on the loop; the outcome goes to ``reply_to``."""
+        bot = self._bot
+        if bot is None:  # like a probe: the answer, never a crash
+            message.reply_to.tell(failure(message, RuntimeError("the gateway has no bot")))
+            return
+        self._loop.pipe(
+            download(bot, message),
+            to=message.reply_to,
+            on_success=lambda outcome: outcome,
+            on_failure=functools.partial(failure, message),
+        )
+
+    @receive
+    def probe(self, message: ProbeTelegram) -> None:
+        def failed(exc: BaseException) -> TelegramProbed:
+            detail = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, TimeoutError):
+                detail = f"getMe: no answer within {message.timeout:g}s"
+            return TelegramProbed(probe_id=message.probe_id, ok=False, detail=detail, took_ms=0.0)
+
+        bot = self._bot
+        if bot is None:  # a probe must never crash the gateway: it is the answer instead
+            message.reply_to.tell(failed(RuntimeError("the gateway has no bot")))
+            return
+        self._loop.pipe(
+            _get_me(bot, message),
+            to=message.reply_to,
+            on_success=lambda probed: probed,
+            on_failure=failed,
+        )
 
     @receive
     def count_traffic(self, _message: CountTraffic) -> Traffic:
@@ -254,12 +364,26 @@ class Gateway(Actor):
         )
 
 
+async def _get_me(bot: Bot, request: ProbeTelegram) -> TelegramProbed:
+    """One getMe within the probe's timeout; errors go to the pipe's failure message."""
+    started = time.monotonic()
+    me = await asyncio.wait_for(bot.get_me(), request.timeout)
+    return TelegramProbed(
+        probe_id=request.probe_id,
+        ok=True,
+        detail=f"getMe: @{me.username}",
+        took_ms=(time.monotonic() - started) * 1000.0,
+    )
+
+
 __all__ = [
     "CountTraffic",
     "Gateway",
     "GatewayCommand",
     "PollingStopped",
+    "ProbeTelegram",
     "StopPolling",
+    "TelegramProbed",
     "Traffic",
     "make_bot",
 ]

@@ -82,4 +82,29 @@ class AnswerButton(Message, frozen=True, kw_only=True):
     text: str = ""
 
 
-GatewayCommand = SendText | EditText | ShowTyping | ShowDraft | FinishAnswer | AnswerButton
+class UpdateHandled(Message, frozen=True, kw_only=True):
+    """Event: the session produced everything it will for ``update_id`` (maybe nothing).
+
+    Told after the last reply for that update, so the gateway marks the update done in the
+    durable inbox once every reply queued before this event has been accepted by Telegram.
+    ``chat_id`` is the chat of the update (replies may also have gone to other chats).
+    """
+
+    update_id: int
+    chat_id: int
+
+
+class DeleteMessage(Message, frozen=True, kw_only=True):
+    """Delete message ``message_id`` in the chat (a user's message that held a password).
+
+    Done at once, outside the chat's paced lane; a failure is logged, never retried for long
+    (the bot may lack the right, or the message may be gone already).
+    """
+
+    chat_id: int
+    message_id: int
+
+
+GatewayCommand = (
+    SendText | EditText | ShowTyping | ShowDraft | FinishAnswer | AnswerButton | DeleteMessage
+)

@@ -9,9 +9,12 @@ own token bucket and the global one. What Telegram says decides what happens nex
 - ``BadRequest`` is permanent (PTB makes it a ``NetworkError`` subclass, so it is caught
   first): "can't parse entities" is retried once as plain text, "message is not
   modified" counts as done, anything else is logged and dropped.
-- ``TimedOut``/``NetworkError``: retried with exponential backoff, a bounded number of
-  times, then logged and dropped. A send that reached Telegram but whose answer was lost
-  is sent again: the Bot API has no idempotency key (see docs/architecture.md).
+- ``TimedOut``/``NetworkError``: retried with exponential backoff capped at 30 s, for
+  about 17 minutes of outage, then logged and dropped. A send that reached Telegram but
+  whose answer was lost is sent again: the Bot API has no idempotency key (see
+  docs/architecture.md).
+- "typing…" is skipped when something to show is already queued behind it, and no more
+  calls are in flight than the HTTP pool has connections.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from actors.telegram.messages import (
     AnswerButton,
+    DeleteMessage,
     EditText,
     FinishAnswer,
     GatewayCommand,
@@ -49,6 +53,7 @@ from actors.telegram.render import html_to_plain, markdown_to_html
 from actors.telegram.split import split_html, split_plain
 
 MAX_DRAFTS = 10_000
+DELETE_ATTEMPTS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -73,10 +78,17 @@ class _Draft:
     shown: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Barrier:
+    """A mark in a lane: ``reached`` runs once everything queued before it is done."""
+
+    reached: Callable[[], None]
+
+
 @dataclass(kw_only=True)
 class _Lane:
     bucket: TokenBucket
-    queue: deque[GatewayCommand | _Call] = field(default_factory=deque)
+    queue: deque[GatewayCommand | _Call | _Barrier] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     paused_until: float = 0.0
 
@@ -110,8 +122,13 @@ class Outbox:
         self._clock = clock or asyncio.get_running_loop().time
         self._global = TokenBucket(pacing.global_rate, pacing.global_rate, self._clock)
         self._lanes: dict[int, _Lane] = {}
+        # No more calls in flight than the HTTP pool has connections: past that they would
+        # queue inside httpcore, whose pool is slow to work through a long backlog.
+        self._in_flight = asyncio.Semaphore(pacing.max_in_flight)
         self._drafts: OrderedDict[tuple[int, str], _Draft] = OrderedDict()
         self._side_tasks: set[asyncio.Task[None]] = set()
+        # Called (chat id, draft id, message id) when a draft's first message is sent.
+        self.on_new_draft: Callable[[int, str, int], None] | None = None
         self.sent = 0
         self.dropped = 0
         self._in_progress = 0
@@ -120,8 +137,13 @@ class Outbox:
 
     def submit(self, command: GatewayCommand) -> None:
         """Queue ``command``; must be called on the outbox's event loop."""
-        if isinstance(command, AnswerButton):
-            task = asyncio.create_task(self._answer_button(command))
+        if isinstance(command, AnswerButton | DeleteMessage):
+            side = (
+                self._answer_button(command)
+                if isinstance(command, AnswerButton)
+                else self._delete(command)
+            )
+            task = asyncio.create_task(side)
             self._side_tasks.add(task)
             task.add_done_callback(self._side_tasks.discard)
             return
@@ -131,6 +153,24 @@ class Outbox:
         lane.queue.append(command)
         if lane.task is None:
             lane.task = asyncio.create_task(self._run(command.chat_id, lane))
+
+    def adopt_draft(self, chat_id: int, draft_id: str, message_id: int) -> None:
+        """Show draft ``draft_id`` in ``message_id`` (sent earlier, e.g. by a killed process).
+
+        Its drafts and its final text then edit that message instead of sending a new one.
+        """
+        self._drafts.setdefault((chat_id, draft_id), _Draft(message_id=message_id, shown=""))
+
+    def after_queued(self, chat_id: int, reached: Callable[[], None]) -> None:
+        """Call ``reached`` once all that is queued for ``chat_id`` now was sent or given up.
+
+        The durable inbox marks an update done this way. If the outbox is closed first,
+        ``reached`` is never called. Must be called on the outbox's event loop.
+        """
+        lane = self._lane(chat_id)
+        lane.queue.append(_Barrier(reached=reached))
+        if lane.task is None:
+            lane.task = asyncio.create_task(self._run(chat_id, lane))
 
     def pending(self) -> int:
         """Commands and calls queued or being made; safe to read from another thread."""
@@ -179,9 +219,14 @@ class Outbox:
         try:
             while lane.queue:
                 item = lane.queue.popleft()
+                if isinstance(item, _Barrier):
+                    item.reached()
+                    continue
                 if not isinstance(item, _Call):
                     lane.queue.extendleft(reversed(self._expand(item)))
                     continue
+                if item.typing and any(not isinstance(i, _Barrier) for i in lane.queue):
+                    continue  # something to show is already queued: "typing…" adds nothing
                 self._in_progress += 1
                 try:
                     await self._pace(lane, item)
@@ -207,7 +252,8 @@ class Outbox:
     async def _attempt(self, call: _Call, lane: _Lane) -> bool:
         """Make one call; return True if it should be retried."""
         try:
-            await self._perform(call)
+            async with self._in_flight:
+                await self._perform(call)
         except RetryAfter as exc:
             wait = min(seconds(exc.retry_after), self._pacing.max_retry_after)
             lane.paused_until = self._clock() + wait
@@ -229,7 +275,10 @@ class Outbox:
                 )
                 self.dropped += 1
                 return False
-            delay = self._pacing.retry_backoff * 2 ** (call.attempts - 1)
+            delay = min(
+                self._pacing.retry_backoff * 2 ** min(call.attempts - 1, 30),
+                self._pacing.max_network_backoff,
+            )
             logger.warning(
                 "network error sending to chat {} ({}); retry in {:g}s", call.chat_id, exc, delay
             )
@@ -290,10 +339,35 @@ class Outbox:
             message_id = sent.message_id
         self.sent += 1
         if call.draft_key is not None:
+            if call.edit_message_id is None and self.on_new_draft is not None:
+                self.on_new_draft(*call.draft_key, message_id)
             self._drafts[call.draft_key] = _Draft(message_id=message_id, shown=call.text)
             self._drafts.move_to_end(call.draft_key)
             while len(self._drafts) > MAX_DRAFTS:
                 self._drafts.popitem(last=False)
+
+    async def _delete(self, command: DeleteMessage) -> None:
+        """deleteMessage, at once; a 429 or a network error is retried a few times only."""
+        for attempt in range(1, DELETE_ATTEMPTS + 1):
+            try:
+                await self._global.take()
+                await self._bot.delete_message(command.chat_id, command.message_id)
+            except RetryAfter as exc:
+                wait = min(seconds(exc.retry_after), self._pacing.max_retry_after)
+            except BadRequest as exc:  # before NetworkError, its base: gone, too old, no right
+                logger.warning("could not delete a message in chat {}: {}", command.chat_id, exc)
+                return
+            except NetworkError as exc:
+                wait = self._pacing.retry_backoff * 2 ** (attempt - 1)
+                logger.warning("deleting in chat {} failed ({})", command.chat_id, exc)
+            except TelegramError as exc:
+                logger.warning("could not delete a message in chat {}: {}", command.chat_id, exc)
+                return
+            else:
+                return
+            if attempt < DELETE_ATTEMPTS:
+                await asyncio.sleep(wait)
+        logger.error("gave up deleting message {} in chat {}", command.message_id, command.chat_id)
 
     async def _answer_button(self, command: AnswerButton) -> None:
         try:

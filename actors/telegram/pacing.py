@@ -21,8 +21,13 @@ class Pacing:
     per_chat_burst: int = 3
     group_per_minute: int = 20
     global_rate: float = 30.0
-    network_retries: int = 5
+    # Back-off doubles from retry_backoff up to max_network_backoff: 40 retries ride out
+    # about 17 minutes of Telegram being unreachable. Past that the call is dropped; its
+    # update stays in the durable inbox only if the process stops first.
+    network_retries: int = 40
     retry_backoff: float = 0.5
+    max_network_backoff: float = 30.0
+    max_in_flight: int = 64  # the gateway's HTTP connection pool size
     max_retry_after: float = 300.0
 
 

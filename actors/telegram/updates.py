@@ -1,18 +1,20 @@
 """From Telegram updates to session messages, and the polling loop that fetches them.
 
-The loop is ours, not PTB's ``run_polling``: the offset that confirms updates to
-Telegram is in our hands, so a later change can make intake durable (write updates down
-before confirming them) without fighting the library.
+The loop is ours, not PTB's ``run_polling``: the offset that confirms updates to Telegram
+is in our hands. Each batch is handed to ``record`` (the gateway writes it to the durable
+inbox) before the next getUpdates, whose offset confirms the batch to Telegram; only the
+updates ``record`` says are new are then delivered. So an update is either on record or
+not yet confirmed (Telegram sends it again), and one sent again is not delivered twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from loguru import logger
-from telegram import Bot, Message, Update, User
+from telegram import Bot, Document, Message, PhotoSize, Update, User, Voice
 from telegram.constants import MessageEntityType
 from telegram.error import (
     Conflict,
@@ -27,6 +29,7 @@ from actors.chat.messages import (
     ButtonPressed,
     ChatKind,
     IncomingCommand,
+    IncomingFile,
     IncomingText,
     SessionMessage,
     UnsupportedContent,
@@ -91,6 +94,8 @@ def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] |
         "message_id": message.message_id,
         "user": user,
     }
+    if (file := incoming_file(message)) is not None:
+        return chat_id, IncomingFile(**file, **common)  # type: ignore[arg-type]
     if message.text is None:
         kind_name = next(
             (
@@ -110,61 +115,142 @@ def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] |
     return chat_id, IncomingText(text=message.text, **common)  # type: ignore[arg-type]
 
 
+def incoming_file(message: Message) -> dict[str, object] | None:
+    """What a document, photo or voice message announces about its file, or None.
+
+    Of a photo's sizes the largest is taken. A voice message's ``duration`` is not read: PTB
+    warns on it (it is becoming a timedelta), and nothing here needs it.
+    """
+    found: tuple[str, Document | PhotoSize | Voice] | None = None
+    if message.document is not None:
+        found = "document", message.document
+    elif message.photo:
+        found = "photo", message.photo[-1]
+    elif message.voice is not None:
+        found = "voice", message.voice
+    if found is None:
+        return None
+    kind, file = found
+    return {
+        "kind": kind,
+        "file_id": file.file_id,
+        "file_unique_id": file.file_unique_id,
+        "file_name": file.file_name if isinstance(file, Document) else None,
+        "mime_type": None if isinstance(file, PhotoSize) else file.mime_type,
+        "size": file.file_size,
+        "caption": message.caption,
+    }
+
+
+def _backoff(failures: int) -> float:
+    """Seconds to wait after ``failures + 1`` failures in a row: 1 s doubling up to 30 s."""
+    return min(MAX_BACKOFF, 0.5 * 2.0 ** min(failures + 1, 10))
+
+
+Record = Callable[[Sequence[Update]], Awaitable[Sequence[Update]]]
+"""Writes a batch down and returns the updates in it that were new; raises if it could not."""
+
+
+async def nothing_to_record(updates: Sequence[Update]) -> Sequence[Update]:
+    """A :data:`Record` that writes nothing down and takes every update as new."""
+    return updates
+
+
 class Poller:
-    """Long-polls getUpdates and hands each update to ``deliver``; runs until cancelled."""
+    """Long-polls getUpdates, records each batch, hands new updates to ``deliver``.
+
+    Runs until cancelled. A batch ``record`` fails on is not confirmed: the poller waits
+    (backing off like for network errors) and fetches it again.
+    """
 
     def __init__(
         self,
         bot: Bot,
-        deliver: Callable[[Update], None],
+        deliver: Callable[[Update], object],
         *,
         timeout: int,
+        record: Record = nothing_to_record,
     ) -> None:
         self._bot = bot
         self._deliver = deliver
+        self._record = record
         self._timeout = timeout
         self.offset: int | None = None
         self.received = 0
+        self.duplicates = 0
 
     async def run(self) -> None:
         """Poll until cancelled. Raises InvalidToken/Forbidden: nothing can fix those here."""
         failures = 0
         while True:
-            try:
-                updates = await self._bot.get_updates(
-                    offset=self.offset,
-                    timeout=self._timeout,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-            except (InvalidToken, Forbidden):
-                raise
-            except RetryAfter as exc:
-                wait = seconds(exc.retry_after)
-                logger.warning("getUpdates: 429, waiting {:g}s", wait)
-                await asyncio.sleep(wait)
-                continue
-            except Conflict as exc:
-                logger.error("getUpdates conflict (is another instance running?): {}", exc)
-                await asyncio.sleep(5.0)
-                continue
-            except TimedOut:
-                continue
-            except NetworkError as exc:
+            updates = await self._fetch(failures)
+            if updates is None:
                 failures += 1
-                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(failures, 10))
-                logger.warning("getUpdates failed ({}); retrying in {:g}s", exc, delay)
-                await asyncio.sleep(delay)
+                continue
+            if updates and not await self._take(updates, failures):
+                failures += 1
                 continue
             failures = 0
-            for update in updates:
-                self.offset = update.update_id + 1
-                self.received += 1
-                try:
-                    self._deliver(update)
-                except Exception:  # noqa: BLE001 - boundary: one bad update must not stop intake
-                    logger.exception("could not route update {}", update.update_id)
+
+    async def _fetch(self, failures: int) -> Sequence[Update] | None:
+        """One getUpdates (confirming what came before); None after a failure was waited out."""
+        try:
+            return await self._bot.get_updates(
+                offset=self.offset,
+                timeout=self._timeout,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        except (InvalidToken, Forbidden):
+            raise
+        except RetryAfter as exc:
+            wait = seconds(exc.retry_after)
+            logger.warning("getUpdates: 429, waiting {:g}s", wait)
+            await asyncio.sleep(wait)
+        except Conflict as exc:
+            logger.error("getUpdates conflict (is another instance running?): {}", exc)
+            await asyncio.sleep(5.0)
+        except TimedOut:
+            return ()
+        except NetworkError as exc:
+            delay = _backoff(failures)
+            logger.warning("getUpdates failed ({}); retrying in {:g}s", exc, delay)
+            await asyncio.sleep(delay)
+        return None
+
+    async def _take(self, updates: Sequence[Update], failures: int) -> bool:
+        """Record a batch and deliver its new updates; False (after a pause) if it failed.
+
+        Shielded: polling cancelled meanwhile (a stop, a restart of the gateway) still lets
+        a batch that reaches the record be delivered, rather than leave it on record with no
+        session holding it until the next start.
+        """
+        if await asyncio.shield(self._record_and_deliver(updates)):
+            return True
+        delay = _backoff(failures)
+        logger.warning("fetching {} update(s) again in {:g}s", len(updates), delay)
+        await asyncio.sleep(delay)
+        return False
+
+    async def _record_and_deliver(self, updates: Sequence[Update]) -> bool:
+        try:
+            fresh = await self._record(updates)
+        except Exception as exc:  # noqa: BLE001 - boundary: whatever it was, do not confirm
+            logger.error(
+                "could not record {} update(s): {}: {}", len(updates), type(exc).__name__, exc
+            )
+            return False
+        # From here on the batch is on record: the next getUpdates may confirm it.
+        self.offset = max(update.update_id for update in updates) + 1
+        self.received += len(fresh)
+        self.duplicates += len(updates) - len(fresh)
+        for update in fresh:
+            try:
+                self._deliver(update)
+            except Exception:  # noqa: BLE001 - boundary: one bad update must not stop intake
+                logger.exception("could not route update {}", update.update_id)
+        return True
 
     async def confirm(self) -> None:
-        """Tell Telegram that every update handed on so far was received."""
+        """Tell Telegram that every update recorded so far was received."""
         if self.offset is not None:
             await self._bot.get_updates(offset=self.offset, timeout=0, limit=1)

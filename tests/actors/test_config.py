@@ -318,7 +318,8 @@ def test_missing_token_names_the_environment_variable(tmp_path: Path) -> None:
         load_config(path, {})
 
     assert str(caught.value) == (
-        f"no Telegram bot token: set TELEGRAM_BOT_TOKEN or [telegram] token in {path}"
+        f"no Telegram bot token: set TELEGRAM_BOT_TOKEN or [telegram] token in {path} "
+        "(@BotFather gives one), or try the bot without Telegram: python main.py --sandbox"
     )
 
 
@@ -463,3 +464,51 @@ def test_tools_that_never_talk_to_telegram_load_the_config_without_a_token(
 
     assert not config.telegram.token
     assert config.ops.listen == "127.0.0.1:9464"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[scheduler]\nrefresh_cron = "0 4 * *"\n',
+            (
+                '[scheduler] refresh_cron: invalid crontab "0 4 * *": '
+                "wrong number of fields; got 4, expected 5"
+            ),
+        ),
+        (
+            '[scheduler]\nretention_cron = "61 4 * * *"\n',
+            (
+                '[scheduler] retention_cron: invalid crontab "61 4 * * *": error validating'
+                " expression '61': the last value (61) is higher than the maximum value (59)"
+            ),
+        ),
+        (
+            '[scheduler]\ntimezone = "Mars/Olympus"\n',
+            (
+                '[scheduler] timezone: unknown time zone "Mars/Olympus"'
+                ' (expected an IANA name such as "UTC")'
+            ),
+        ),
+    ],
+)
+def test_a_bad_crontab_or_time_zone_is_one_line_naming_file_key_and_problem(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert error_of(tmp_path, text) == f"{tmp_path / 'config.toml'}: {expected}"
+
+
+def test_crontabs_are_read_in_the_configured_time_zone(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[scheduler]\nrefresh_cron = "15 3 * * mon-fri"\ntimezone = "Europe/Berlin"\n',
+    )
+
+    assert config.scheduler.refresh_cron == "15 3 * * mon-fri"
+    assert config.scheduler.timezone == "Europe/Berlin"
+
+
+def test_retention_days_must_be_positive(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "[storage]\nretention_days = 0\n")
+
+    assert message.endswith("[storage] retention_days: expected a positive integer, got 0")

@@ -91,6 +91,9 @@ class BotProcess:
             "shutdown": {"grace_seconds": 5.0},
             # Off unless a test turns it on: test bots must not compete for port 9464.
             "ops": {"listen": ""},
+            # Health probes (model listings, getMe) would add to the emulators' request logs
+            # that tests count: none within a test unless it sets a short interval.
+            "health": {"interval_seconds": 3600.0},
         }
         for table, values in self.overrides.items():
             tables.setdefault(table, {}).update(values)

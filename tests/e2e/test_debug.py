@@ -36,7 +36,8 @@ def test_one_actor_shows_its_figures_and_a_missing_one_is_named(
 
     assert storage[0] == "/storage (StorageActor, actor)"
     assert storage[1].startswith("state: running, up ")
-    assert storage[2].startswith("mailbox: 0, processed: ")
+    # The durable inbox writes to storage as updates come and go: its mailbox may hold one.
+    assert re.match(r"mailbox: \d+, processed: ", storage[2]), storage[2]
     assert int(storage[2].split("processed: ")[1].split(",")[0]) > 0
     assert "recent messages:" in storage
     assert say(telegram, admin, "/debug actor io/nothing", "no actor").text == (

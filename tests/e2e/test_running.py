@@ -25,6 +25,7 @@ def test_a_missing_token_says_which_variable_to_set_and_exits_2(bot_process: Bot
     result = bot_process.run_once()
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "python main.py --sandbox" in result.stderr
 
 
 def test_a_bad_config_names_file_key_and_problem_and_exits_2(bot_process: BotProcess) -> None:

@@ -1,7 +1,7 @@
 """SIGTERM: polling stops, answers in flight are finished and delivered, then exit status 0.
 
-This is what docs/architecture.md ("Shutdown") promises; it does not promise that updates
-taken but not yet answered survive a kill -9, so nothing here kills the bot.
+This is what docs/architecture.md ("Shutdown") promises. What survives a kill -9, and what
+a stop past its grace period leaves for the next start, is in test_durable_inbox.py.
 """
 
 from __future__ import annotations

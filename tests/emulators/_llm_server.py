@@ -16,6 +16,7 @@ from tests.emulators._http import EventStream, HttpServer
 from tests.emulators.llm_script import (
     Answer,
     Cut,
+    Disconnect,
     Fail,
     Hang,
     LLMScript,
@@ -145,9 +146,12 @@ class LLMEmulator(LLMScript):
         """Take the next outcome for a valid generation request and wait out its delays.
 
         Returns what to render: an :class:`Answer` (with ``cut_after`` for a cut stream), a
-        :class:`Fail` or :class:`Malformed`, or None if the server began closing meanwhile.
+        :class:`Fail` or :class:`Malformed`, or None if the connection is to be dropped (a
+        scripted :class:`Disconnect`, or the server began closing meanwhile).
         """
         outcome = self.next_outcome(recorded) or Reply(text=None)
+        if isinstance(outcome, Disconnect):
+            return None
         if isinstance(outcome, Hang):
             if not self.pause(outcome.seconds):
                 return None

@@ -11,16 +11,23 @@ Serves, under :attr:`GeminiEmulator.base_url` (``.../v1beta``):
 
 Requests carry ``contents[{role: user|model, parts: [{text} | {inline_data}]}]`` and optionally
 ``systemInstruction``; thought parts (``"thought": true``) are only sent when the request asks
-with ``generationConfig.thinkingConfig.includeThoughts``. The key is accepted from the
-``x-goog-api-key`` header or ``?key=``. Errors have Google's shape, ``{"error": {"code",
-"message", "status", "details"}}``: a wrong key is a 400 whose details say ``API_KEY_INVALID``,
-a missing one a 403, and a 429 carries ``RetryInfo.retryDelay`` rather than a Retry-After header.
+with ``generationConfig.thinkingConfig.includeThoughts``. Inline data (``inlineData`` or
+``inline_data``, with ``mimeType``/``mime_type`` and base64 ``data``) must be of a type the
+multimodal models take (PDF, images, audio; Google answers 400 otherwise, and for data that is
+not base64); what arrives is decoded into :attr:`RecordedRequest.attachments`.
+
+The key is accepted from the ``x-goog-api-key`` header or ``?key=``. Errors have Google's
+shape, ``{"error": {"code", "message", "status", "details"}}``: a wrong key is a 400 whose
+details say ``API_KEY_INVALID``, a missing one a 403, and a 429 carries
+``RetryInfo.retryDelay`` rather than a Retry-After header.
 
 Behaviour is scripted exactly as for the OpenAI emulator (see ``llm_script``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import functools
 import itertools
@@ -34,6 +41,7 @@ from tests.emulators.llm_script import (
     Fail,
     Malformed,
     RecordedRequest,
+    SeenAttachment,
     estimate_tokens,
 )
 
@@ -161,10 +169,12 @@ class GeminiEmulator(LLMEmulator):
             model=model,
             last_user_text=_last_user_text(body),
             streamed=streamed,
+            attachments=_attachments(body),
         )
         if (denied := self._check_key(request)) is not None:
             return denied
-        if (invalid := _validate(body, model, self.models)) is not None:
+        invalid = _validate(body, model, self.models) or _validate_inline_data(body)
+        if invalid is not None:
             return invalid
         assert body is not None
         thoughts = _wants_thoughts(body)
@@ -341,6 +351,77 @@ def _validate(body: dict[str, Any] | None, model: str, models: tuple[str, ...]) 
             return _error(
                 400, "* GenerateContentRequest.contents.parts: contents.parts must not be empty.\n"
             )
+    return None
+
+
+_INLINE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/heic",
+        "image/heif",
+        "audio/wav",
+        "audio/mp3",
+        "audio/mpeg",
+        "audio/aiff",
+        "audio/aac",
+        "audio/ogg",
+        "audio/flac",
+        "text/plain",
+    }
+)
+
+
+def _inline_parts(body: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(role, inline data)`` for every inline-data part, in either spelling."""
+    contents = body.get("contents") if body else None
+    for content in contents if isinstance(contents, list) else ():
+        parts = content.get("parts") if isinstance(content, dict) else None
+        for part in parts if isinstance(parts, list) else ():
+            inline = (
+                (part.get("inlineData") or part.get("inline_data"))
+                if isinstance(part, dict)
+                else None
+            )
+            if inline is not None:
+                yield str(content.get("role", "user")), inline if isinstance(inline, dict) else {}
+
+
+def _decoded(inline: dict[str, Any]) -> tuple[str, bytes] | None:
+    mime = inline.get("mimeType") or inline.get("mime_type")
+    data = inline.get("data")
+    if not isinstance(mime, str) or not isinstance(data, str):
+        return None
+    try:
+        return mime, base64.b64decode(data, validate=True)
+    except binascii.Error:
+        return None
+
+
+def _attachments(body: dict[str, Any] | None) -> tuple[SeenAttachment, ...]:
+    """Every inline file the request carried, decoded; broken ones skipped."""
+    seen: list[SeenAttachment] = []
+    for role, inline in _inline_parts(body):
+        decoded = _decoded(inline)
+        if decoded is not None:
+            seen.append(SeenAttachment(role=role, mime_type=decoded[0], data=decoded[1]))
+    return tuple(seen)
+
+
+def _validate_inline_data(body: dict[str, Any] | None) -> HttpReply | None:
+    """Google's 400 for inline data that is not base64 or of a type the model cannot take."""
+    for _, inline in _inline_parts(body):
+        decoded = _decoded(inline)
+        if decoded is None:
+            return _error(
+                400,
+                "Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES), "
+                "Base64 decoding failed",
+            )
+        if decoded[0] not in _INLINE_TYPES:
+            return _error(400, f"Unsupported MIME type: {decoded[0]}")
     return None
 
 

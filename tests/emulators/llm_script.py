@@ -2,12 +2,12 @@
 
 The emulators only translate to their wire format; this module decides. A test (or a
 benchmark, or the local sandbox) queues outcomes, each consumed by one request:
-``reply``, ``error``, ``malformed``, ``cut_stream``, ``hang`` (errors, malformed bodies and
-hangs can target the model listing instead with ``on="models"``); adds standing rules matched
-on the last user message (``slow_when(contains="slow", delay=5.0)``) and a global latency;
-and reads back every request received (``requests``, ``wait_for_requests``). Without a script
-the answer is ``"Echo: <last user text>"``, streamed one word per chunk, so a test can
-recognise it.
+``reply``, ``error``, ``malformed``, ``cut_stream``, ``hang``, ``disconnect`` (errors,
+malformed bodies and hangs can target the model listing instead with ``on="models"``); adds
+standing rules matched on the last user message (``slow_when(contains="slow", delay=5.0)``)
+and a global latency; and reads back every request received (``requests``,
+``wait_for_requests``). Without a script the answer is ``"Echo: <last user text>"``, streamed
+one word per chunk, so a test can recognise it.
 
 :class:`LLMScript` holds that state behind one lock, because the HTTP server answers each
 connection on its own thread; ``_llm_server.LLMEmulator`` serves it over HTTP and is the base
@@ -68,7 +68,25 @@ class Hang:
     seconds: float
 
 
-Outcome = Reply | Fail | Malformed | Cut | Hang
+@dataclass(frozen=True, kw_only=True)
+class Disconnect:
+    """Close the connection without sending a byte (a reset or an overloaded proxy)."""
+
+
+Outcome = Reply | Fail | Malformed | Cut | Hang | Disconnect
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeenAttachment:
+    """A file a generation request carried (an image, a PDF, audio), decoded from base64.
+
+    ``role`` is the message it came in; ``name`` is the file name, when the wire format has one.
+    """
+
+    role: str
+    mime_type: str
+    data: bytes
+    name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,8 +94,9 @@ class RecordedRequest:
     """One request as the emulator received it; ``headers`` keys are lower-case.
 
     ``body`` is the parsed JSON (None if there was none or it was invalid); ``at`` is
-    ``time.monotonic()`` on arrival; ``model``, ``last_user_text`` and ``streamed`` are
-    filled in by the emulator for generation requests.
+    ``time.monotonic()`` on arrival; ``model``, ``last_user_text``, ``streamed`` and
+    ``attachments`` (every file the request carried, in order) are filled in by the emulator
+    for generation requests.
     """
 
     method: str
@@ -90,6 +109,7 @@ class RecordedRequest:
     model: str | None = None
     last_user_text: str = ""
     streamed: bool = False
+    attachments: tuple[SeenAttachment, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +228,10 @@ class LLMScript:
     def hang(self, seconds: float, *, on: Target = "generate") -> None:
         """Queue a request that gets no answer for ``seconds``, then the default one."""
         self._enqueue(Hang(seconds=seconds), on)
+
+    def disconnect(self) -> None:
+        """Queue a generation request whose connection is closed before any answer."""
+        self._enqueue(Disconnect(), "generate")
 
     def when(self, contains: str, outcome: Outcome) -> None:
         """Standing rule for generation requests whose last user message contains a text.

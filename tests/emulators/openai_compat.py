@@ -10,6 +10,12 @@ models send ``delta.reasoning_content`` first, as ``deepseek-reasoner`` does), a
 ``{"error": {"message", "type", "param", "code"}}``, with ``retry-after`` and
 ``retry-after-ms`` headers on 429 and 503.
 
+A user message's content may be a list of parts: ``text``, ``image_url`` (a ``data:`` URL)
+and ``file`` (``file_data`` as a ``data:`` URL). Only ``vision_models`` take image and file
+parts; any other model answers 400 the way DeepSeek does (``unknown variant `image_url```),
+so a test notices an image sent to a text-only model. Files that reach the emulator are
+decoded into :attr:`RecordedRequest.attachments`.
+
 What to answer is scripted through :class:`~tests.emulators.llm_script.LLMScript` (``reply``,
 ``error``, ``malformed``, ``cut_stream``, ``hang``, ``slow_when``, ``set_latency``), and every
 request is recorded. Example::
@@ -22,8 +28,11 @@ request is recorded. Example::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +49,7 @@ from tests.emulators.llm_script import (
     Fail,
     Malformed,
     RecordedRequest,
+    SeenAttachment,
     estimate_tokens,
 )
 
@@ -80,6 +90,7 @@ class OpenAIEmulator(LLMEmulator):
         api_key: The only key accepted (``Authorization: Bearer KEY``).
         models: Model ids listed and accepted; :meth:`set_models` changes them at run time.
         reasoning_models: Models whose default (echo) answers carry ``reasoning_content``.
+        vision_models: Models that take ``image_url`` and ``file`` content parts.
         host: Address to bind.
         port: Port to bind; 0 picks a free one.
     """
@@ -90,6 +101,7 @@ class OpenAIEmulator(LLMEmulator):
         api_key: str = "sk-test",
         models: Sequence[str] = ("deepseek-chat", "deepseek-reasoner"),
         reasoning_models: Sequence[str] = ("deepseek-reasoner",),
+        vision_models: Sequence[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -97,6 +109,7 @@ class OpenAIEmulator(LLMEmulator):
             api_key=api_key, models=models, name="openai-emu", prefix="/v1", host=host, port=port
         )
         self.reasoning_models = frozenset(reasoning_models)
+        self.vision_models = frozenset(vision_models)
         self._ids = itertools.count(1)
         for root in ("/v1", ""):
             self.server.route("GET", f"{root}/models", self._list_models)
@@ -137,10 +150,12 @@ class OpenAIEmulator(LLMEmulator):
             model=model,
             last_user_text=_last_user_text(body),
             streamed=bool(body and body.get("stream")),
+            attachments=_attachments(body),
         )
         if (denied := self._check_key(request)) is not None:
             return denied
-        if (invalid := _validate(body, self.models)) is not None:
+        invalid = _validate(body, self.models) or _validate_parts(body, model, self.vision_models)
+        if invalid is not None:
             return invalid
         assert body is not None
         match self.play(recorded, default_reasoning=recorded.model in self.reasoning_models):
@@ -298,6 +313,73 @@ def _validate(body: dict[str, Any] | None, models: tuple[str, ...]) -> HttpReply
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in _ROLES:
             return _error(400, f"Invalid value for 'messages[{index}].role'.")
+    return None
+
+
+_DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)", re.DOTALL)
+_MEDIA_PARTS = frozenset({"image_url", "file"})
+
+
+def _content_parts(body: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(role, part)`` for every part of every message whose content is a list."""
+    messages = body.get("messages") if body else None
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            for part in content:
+                yield str(message.get("role")), part if isinstance(part, dict) else {}
+
+
+def _media(part: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The data URL and file name of an ``image_url`` or ``file`` part, if it has one."""
+    holder = part.get(part.get("type", ""))
+    if not isinstance(holder, dict):
+        return None
+    url = holder.get("url") if part.get("type") == "image_url" else holder.get("file_data")
+    name = holder.get("filename")
+    return (url, name if isinstance(name, str) else None) if isinstance(url, str) else None
+
+
+def _decode_data_url(url: str) -> tuple[str, bytes] | None:
+    match = _DATA_URL.fullmatch(url)
+    if match is None:
+        return None
+    try:
+        return match["mime"], base64.b64decode(match["data"], validate=True)
+    except binascii.Error:
+        return None
+
+
+def _attachments(body: dict[str, Any] | None) -> tuple[SeenAttachment, ...]:
+    """Every file carried by ``image_url`` and ``file`` parts, decoded; broken ones skipped."""
+    seen: list[SeenAttachment] = []
+    for role, part in _content_parts(body):
+        media = _media(part) if part.get("type") in _MEDIA_PARTS else None
+        decoded = _decode_data_url(media[0]) if media else None
+        if media and decoded:
+            seen.append(
+                SeenAttachment(role=role, mime_type=decoded[0], data=decoded[1], name=media[1])
+            )
+    return tuple(seen)
+
+
+def _validate_parts(
+    body: dict[str, Any] | None, model: str | None, vision_models: frozenset[str]
+) -> HttpReply | None:
+    """The 400 for a content part the model cannot take, or a malformed one."""
+    for _, part in _content_parts(body):
+        kind = part.get("type")
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if kind not in _MEDIA_PARTS or model not in vision_models:
+            return _error(
+                400,
+                "Failed to deserialize the JSON body into the target type: messages: unknown "
+                f"variant `{kind}`, expected `text`",
+            )
+        media = _media(part)
+        if media is None or _decode_data_url(media[0]) is None:
+            return _error(400, f"Invalid {kind}: expected a base64 data: URL.")
     return None
 
 

@@ -264,6 +264,7 @@ class FileInfo:
     mime_type: str | None = None
     width: int | None = None
     height: int | None = None
+    duration: int | None = None  # seconds, for voice messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -302,6 +303,7 @@ class ChatMessage:
     link_preview_options: Mapping[str, Any] | None = None
     document: FileInfo | None = None
     photo: FileInfo | None = None
+    voice: FileInfo | None = None
     edit_date: int | None = None
     history: tuple[MessageVersion, ...] = ()
     deleted: bool = False
@@ -1557,6 +1559,34 @@ class TelegramEmulator:
             thread_id=thread_id,
         )
 
+    def send_voice(
+        self,
+        user: SimUser | int,
+        data: bytes,
+        *,
+        duration: int = 3,
+        mime_type: str = "audio/ogg",
+        caption: str | None = None,
+        chat: SimChat | int | None = None,
+        reply_to: ChatMessage | int | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """The user sends a voice message (OGG/Opus, as clients record it); getFile serves it.
+
+        Returns:
+            The update_id of the ``message`` update.
+        """
+        info = self.register_file(data, mime_type=mime_type, kind="voice", duration=duration)
+        return self._send_media(
+            user,
+            info,
+            kind="voice",
+            caption=caption,
+            chat=chat,
+            reply_to=reply_to,
+            thread_id=thread_id,
+        )
+
     def _send_media(
         self,
         user: SimUser | int,
@@ -1582,6 +1612,7 @@ class TelegramEmulator:
                 message_thread_id=thread_id,
                 document=info if kind == "document" else None,
                 photo=info if kind == "photo" else None,
+                voice=info if kind == "voice" else None,
             )
             return self._push_update("message", {"message": self._message_json(target, message)})
 
@@ -1632,6 +1663,7 @@ class TelegramEmulator:
         kind: str = "documents",
         width: int | None = None,
         height: int | None = None,
+        duration: int | None = None,
     ) -> FileInfo:
         """Store bytes the bot can download; returns the file's ids and path."""
         with self._cond:
@@ -1639,6 +1671,8 @@ class TelegramEmulator:
             suffix = "." + file_name.rsplit(".", 1)[1] if file_name and "." in file_name else ""
             if kind == "photos":
                 suffix = ".jpg"
+            if kind == "voice":
+                suffix = ".oga"  # what Telegram names voice files
             info = FileInfo(
                 file_id=f"BQACAgIAAxkBAA{number:08d}",
                 file_unique_id=f"AgAD{number:06d}",
@@ -1648,6 +1682,7 @@ class TelegramEmulator:
                 mime_type=mime_type,
                 width=width,
                 height=height,
+                duration=duration,
             )
             self._files[info.file_id] = (info, bytes(data))
             self._files_by_path[info.file_path] = info.file_id
@@ -1695,14 +1730,26 @@ class TelegramEmulator:
         with self._cond:
             self._faults.append(fault)
 
-    def drop_next(self, method: str, count: int = 1, *, after_processing: bool = False) -> None:
+    def drop_next(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        after_processing: bool = False,
+        chat_id: int | str | None = None,
+    ) -> None:
         """Close the connection instead of answering the next ``count`` calls of ``method``.
 
         With ``after_processing`` the call takes effect first (the message is sent) and only the
-        answer is lost: the case that makes naive retries send duplicates.
+        answer is lost: the case that makes naive retries send duplicates. ``chat_id`` limits
+        the fault to calls for one chat.
         """
         fault = _Fault(
-            method=method.lower(), remaining=count, drop=True, after_processing=after_processing
+            method=method.lower(),
+            remaining=count,
+            drop=True,
+            after_processing=after_processing,
+            chat_id=None if chat_id is None else str(chat_id),
         )
         with self._cond:
             self._faults.append(fault)
@@ -1744,6 +1791,16 @@ class TelegramEmulator:
         """Any message of a chat, bot's or user's (KeyError if unknown)."""
         with self._cond:
             return self._chats[chat_id].messages[message_id]
+
+    def chat_messages(self, chat_id: int) -> list[ChatMessage]:
+        """Every message of a chat, users' and bot's, in the order sent (deleted ones flagged).
+
+        What a Telegram client shows: the sandbox's web page draws a chat from it.
+        """
+        with self._cond:
+            chat = self._chats.get(chat_id)
+            # Ids grow as messages are added and edits replace in place: dict order is id order.
+            return [] if chat is None else list(chat.messages.values())
 
     def chat_actions(self, chat_id: int) -> list[ChatAction]:
         """sendChatAction calls for a chat, oldest first."""
@@ -1958,13 +2015,15 @@ class TelegramEmulator:
     def _content_json(self, message: ChatMessage) -> dict[str, Any]:
         """Text and entities, or media with caption and caption entities."""
         entities = [self._entity_json(entity) for entity in message.entities]
-        if message.document is None and message.photo is None:
+        if message.document is None and message.photo is None and message.voice is None:
             return {"text": message.text, **({"entities": entities} if entities else {})}
         result: dict[str, Any] = {}
         if message.document is not None:
             result["document"] = _document_json(message.document)
         if message.photo is not None:
             result["photo"] = [_photo_json(message.photo)]
+        if message.voice is not None:
+            result["voice"] = _voice_json(message.voice)
         if message.text:
             result["caption"] = message.text
         if entities:
@@ -2509,6 +2568,18 @@ def _document_json(info: FileInfo) -> dict[str, Any]:
     }
     if info.file_name is not None:
         result["file_name"] = info.file_name
+    if info.mime_type is not None:
+        result["mime_type"] = info.mime_type
+    return result
+
+
+def _voice_json(info: FileInfo) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "file_id": info.file_id,
+        "file_unique_id": info.file_unique_id,
+        "duration": info.duration or 0,
+        "file_size": info.file_size,
+    }
     if info.mime_type is not None:
         result["mime_type"] = info.mime_type
     return result

@@ -447,6 +447,19 @@ def test_a_cut_stream_drops_the_connection_after_the_given_chunks(
     assert api.in_flight == 0
 
 
+def test_a_disconnect_closes_the_connection_without_an_answer_and_the_next_is_served(
+    api: Emulator, http: httpx.Client
+) -> None:
+    api.disconnect()
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        generate(http, api)
+
+    assert generate(http, api).status_code == 200
+    assert len(api.wait_for_requests(2)) == 2
+    assert api.in_flight == 0
+
+
 def test_a_hanging_request_is_recorded_and_times_the_client_out(
     api: Emulator, http: httpx.Client
 ) -> None:

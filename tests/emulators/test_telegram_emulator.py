@@ -528,6 +528,28 @@ async def test_photo_from_a_user_arrives_with_its_size_and_caption(
 
 
 @pytest.mark.anyio
+async def test_voice_message_arrives_with_duration_and_type_and_can_be_downloaded(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    emu.send_voice(ALICE, b"OggS voice", duration=7)
+
+    [update] = await bot.get_updates()
+
+    assert update.message is not None
+    voice = update.message.voice
+    assert voice is not None
+    assert (voice.mime_type, voice.file_size) == ("audio/ogg", 10)
+    # PTB warns when ``duration`` is read (it will become a timedelta): look at ours instead.
+    sent = emu.message(ALICE, update.message.message_id).voice
+    assert sent is not None
+    assert sent.duration == 7
+    file = await voice.get_file()
+    assert file.file_path is not None
+    assert file.file_path.endswith(".oga")
+    assert bytes(await file.download_as_bytearray()) == b"OggS voice"
+
+
+@pytest.mark.anyio
 async def test_uploaded_document_is_recorded_with_its_bytes_and_caption(
     emu: TelegramEmulator, bot: Bot
 ) -> None:
@@ -607,6 +629,20 @@ async def test_dropped_connection_is_a_network_error_and_may_still_have_sent(
     with pytest.raises(NetworkError):
         await bot.send_message(ALICE, "sent, answer lost")
     assert [m.text for m in emu.bot_messages(ALICE)] == ["sent, answer lost"]
+
+
+@pytest.mark.anyio
+async def test_a_dropped_connection_can_be_aimed_at_one_chat(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    bob = emu.user(1002, "Bob")
+    emu.drop_next("sendMessage", chat_id=ALICE)
+    await bot.send_message(bob.id, "not for alice")
+    with pytest.raises(NetworkError):
+        await bot.send_message(ALICE, "lost")
+
+    assert [m.text for m in emu.bot_messages(bob.id)] == ["not for alice"]
+    assert emu.bot_messages(ALICE) == []
 
 
 @pytest.mark.anyio

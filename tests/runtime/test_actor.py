@@ -324,3 +324,44 @@ def test_tell_later_delivers_after_the_delay_with_the_correlation_id(
     assert at - sent >= 0.05
     # The cancelled note (due before the last one) never came.
     assert last == 3
+
+
+class Refuses(Actor):
+    """Answers a Crash ask with Boom, which it declares to be the asker's business."""
+
+    answered_errors = (Boom,)
+
+    @receive
+    def on_crash(self, message: Crash) -> None:
+        raise Boom(message.reason)
+
+    @receive
+    def on_ping(self, _message: Ping) -> str:
+        return "still here"
+
+
+def test_an_answered_error_reaches_the_asker_and_the_actor_carries_on(
+    system: ActorSystem,
+) -> None:
+    system.start(SupervisorSpec(children=(ChildSpec(name="r", factory=Refuses),)))
+    r = system.address("/r")
+
+    with pytest.raises(Boom, match="bad argument"):
+        r.ask(Crash(reason="bad argument"), timeout=5)
+
+    assert r.ask(Ping(), timeout=5) == "still here"
+    node = system.snapshot().find("/r")
+    assert node is not None
+    assert (node.failures, node.restarts) == (0, 0)
+
+
+def test_an_answered_error_in_a_tell_handler_still_fails_the_actor(system: ActorSystem) -> None:
+    system.start(SupervisorSpec(children=(ChildSpec(name="r", factory=Refuses),)))
+    r = system.address("/r")
+
+    r.tell(Crash(reason="nobody to answer"))
+
+    deadline = time.monotonic() + 5
+    while (node := system.snapshot().find("/r")) is not None and node.failures == 0:
+        assert time.monotonic() < deadline, "the tell never failed the actor"
+        time.sleep(0.01)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 import time
+import weakref
 from functools import partial
 
 import pytest
@@ -162,6 +164,46 @@ def test_messages_arriving_during_passivation_are_not_lost(
     assert b.ask(GetCount(), timeout=5) == 1
     assert a.ask(GetCount(), timeout=5) == 5
     assert system.dead_letters.recent() == ()
+
+
+def test_eviction_prefers_an_idle_member_to_an_older_one_with_work(
+    system: ActorSystem, journal: Journal
+) -> None:
+    gate = threading.Event()
+    counters = start_pool(system, journal, StateStore(), max_alive=2, gate=gate)
+    busy, idle = counters.child("busy"), counters.child("idle")
+    busy.tell(Wait())  # the least recently active, but occupied
+    journal.wait_count("waiting", 1)
+    assert idle.ask(GetCount(), timeout=5) == 0
+    busy.tell(Increment())
+
+    counters.child("new").tell(Increment())  # no slot: someone must go
+
+    journal.wait_count("passivate", 1)
+    assert [entry[1] for entry in journal.of("passivate")] == ["idle"]
+    gate.set()
+    assert busy.ask(GetCount(), timeout=5) == 1
+    assert counters.child("new").ask(GetCount(), timeout=5) == 1
+
+
+def test_a_passivated_member_is_not_kept_in_memory_by_an_address_that_outlives_it(
+    system: ActorSystem, journal: Journal
+) -> None:
+    counters = start_pool(system, journal, StateStore(), idle_after=0.05)
+    assert counters.child("k").ask(GetCount(), timeout=5) == 0
+    actor = system._cells["/counters/k"].actor
+    assert actor is not None
+    # What a pending tell_later holds: the member's own address, which knows its cell.
+    held = actor.context.address
+    member = weakref.ref(actor)
+    del actor
+
+    journal.wait_count("passivate", 1)
+    eventually(lambda: "/counters/k" not in system._cells)
+    gc.collect()
+
+    assert member() is None
+    assert held.path == "/counters/k"
 
 
 def test_messages_racing_idle_passivation_are_all_handled_once(

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from storage import StorageError, StorageUnavailable, Store, StoreClosed
+from storage import (
+    ConstraintViolation,
+    StorageDamaged,
+    StorageError,
+    StorageUnavailable,
+    Store,
+    StoreClosed,
+)
 
 
 def test_open_creates_the_missing_parent_directories(tmp_path: Path) -> None:
@@ -77,11 +84,11 @@ def test_a_read_only_file_is_refused_at_open_naming_the_path(
     assert caught.value.path == db_path
 
 
-def test_a_file_that_is_not_a_database_is_unavailable(db_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_damaged_not_merely_unavailable(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"certainly not sqlite" * 100)
 
-    with pytest.raises(StorageUnavailable, match="not a SQLite database"):
+    with pytest.raises(StorageDamaged, match="not a SQLite database"):
         Store.open(db_path)
 
 
@@ -124,3 +131,8 @@ def test_a_store_used_from_another_thread_raises_storage_error(store: Store) -> 
     assert len(errors) == 1
     assert isinstance(errors[0], StorageError)
     assert "thread" in str(errors[0])
+
+
+def test_an_integer_past_64_bits_is_the_callers_constraint_violation(db_path: Path) -> None:
+    with Store.open(db_path) as store, pytest.raises(ConstraintViolation, match="too large"):
+        store.get_user(2**64)

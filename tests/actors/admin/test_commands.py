@@ -5,8 +5,10 @@ import pytest
 from actors.admin.commands import (
     AdminRequest,
     ChangeAccess,
+    RunRefresh,
     ShowActor,
     ShowDeadLetters,
+    ShowHealth,
     ShowModels,
     ShowStats,
     ShowTree,
@@ -26,6 +28,8 @@ from actors.admin.commands import (
         ("admin", ["stats"], ShowStats()),
         ("admin", ["STATS"], ShowStats()),
         ("admin", ["models"], ShowModels()),
+        ("admin", ["health"], ShowHealth()),
+        ("admin", ["Health"], ShowHealth()),
         ("admin", ["users"], ShowUsers()),
         ("admin", ["users", "pending"], ShowUsers(state="pending")),
         ("admin", ["users", "Blocked", "3"], ShowUsers(state="blocked", page=3)),
@@ -99,3 +103,12 @@ def test_button_data_fits_telegrams_64_bytes_even_at_the_extremes() -> None:
 )
 def test_actor_paths_are_written_as_the_runtime_writes_them(raw: str, path: str) -> None:
     assert normalize_path(raw) == path
+
+
+@pytest.mark.parametrize("args", [["refresh"], ["Refresh"]])
+def test_admin_refresh_is_read_as_run_refresh(args: list[str]) -> None:
+    assert parse_command("admin", args) == RunRefresh()
+
+
+def test_admin_refresh_with_extra_words_asks_for_the_usage() -> None:
+    assert parse_command("admin", ["refresh", "now"]) == ShowUsage()

@@ -159,6 +159,20 @@ def test_a_trial_that_ends_without_a_verdict_frees_the_slot() -> None:
     breaker.check()  # the next caller may try
 
 
+def test_tripping_opens_a_closed_circuit_at_once_until_the_reset_timeout() -> None:
+    breaker, clock = make_breaker(threshold=5, reset=10.0)
+
+    breaker.trip()
+
+    assert state(breaker) is CircuitState.OPEN
+    with pytest.raises(CircuitOpen):
+        breaker.check()
+    clock.advance(10)
+    breaker.check()  # the trial call
+    breaker.record_success()
+    assert state(breaker) is CircuitState.CLOSED
+
+
 @pytest.mark.parametrize(
     ("error", "counts"),
     [

@@ -1,0 +1,1 @@
+"""Benchmarks of the runtime and of the bot; not part of the test suite (see README.md)."""

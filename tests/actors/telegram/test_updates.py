@@ -1,0 +1,164 @@
+"""The poller against the Telegram emulator: a batch is on record before it is confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from telegram import Bot, Update
+
+from actors.telegram.updates import Poller, Record
+from storage import IncomingUpdate, Store
+from tests.emulators.telegram import TelegramEmulator
+
+TOKEN = "123456:TEST-TOKEN-poller"
+RUN = "test-run"
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramEmulator]:
+    with TelegramEmulator(token=TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "bot.db") as opened:
+        yield opened
+
+
+def _recorder(store: Store) -> Record:
+    """Write a batch to the inbox as the gateway does (the store lives on this thread)."""
+
+    async def record(updates: Sequence[Update]) -> Sequence[Update]:
+        fresh = store.record_updates(
+            [
+                IncomingUpdate(update_id=u.update_id, chat_id=None, payload=u.to_json())
+                for u in updates
+            ],
+            run_id=RUN,
+        )
+        return [u for u in updates if u.update_id in fresh]
+
+    return record
+
+
+async def _poll_until_delivered(
+    telegram: TelegramEmulator, record: Record, count: int, timeout: float = 5.0
+) -> tuple[Poller, list[int]]:
+    """Poll with a real PTB bot until ``count`` updates were delivered, then stop as the
+    gateway does (cancel, then confirm); return the poller and the delivered ids."""
+    delivered: list[int] = []
+    enough = asyncio.Event()
+
+    def deliver(update: Update) -> None:
+        delivered.append(update.update_id)
+        if len(delivered) >= count:
+            enough.set()
+
+    async with Bot(
+        TOKEN, base_url=telegram.bot_base_url, base_file_url=telegram.file_base_url
+    ) as bot:
+        poller = Poller(bot, deliver, timeout=0, record=record)
+        task = asyncio.create_task(poller.run())
+        await asyncio.wait_for(enough.wait(), timeout)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await poller.confirm()
+    return poller, delivered
+
+
+def test_a_batch_is_on_record_before_the_get_updates_that_confirms_it(
+    telegram: TelegramEmulator, store: Store
+) -> None:
+    alice = telegram.user(2001, "Alice")
+    first = telegram.send_text(alice, "one")
+    telegram.send_text(alice, "two")
+    confirmed_when_recorded: list[int] = []
+    record = _recorder(store)
+
+    async def watching(updates: Sequence[Update]) -> Sequence[Update]:
+        confirmed_when_recorded.append(telegram.confirmed_offset)
+        return await record(updates)
+
+    _, delivered = asyncio.run(_poll_until_delivered(telegram, watching, count=2))
+
+    assert confirmed_when_recorded[0] <= first, "not confirmed before it was written down"
+    assert [u.update_id for u in store.pending_updates()] == delivered == [first, first + 1]
+    assert telegram.pending_updates() == []
+
+
+def test_a_batch_that_cannot_be_recorded_is_not_confirmed_and_is_fetched_again(
+    telegram: TelegramEmulator, store: Store
+) -> None:
+    alice = telegram.user(2001, "Alice")
+    update_id = telegram.send_text(alice, "hello")
+    attempts: list[int] = []
+    record = _recorder(store)
+
+    async def failing_once(updates: Sequence[Update]) -> Sequence[Update]:
+        attempts.append(telegram.confirmed_offset)
+        if len(attempts) == 1:
+            raise RuntimeError("database is locked")
+        return await record(updates)
+
+    _, delivered = asyncio.run(_poll_until_delivered(telegram, failing_once, count=1))
+
+    assert len(attempts) == 2
+    assert all(offset <= update_id for offset in attempts), "never confirmed before recorded"
+    assert delivered == [update_id]
+
+
+def test_updates_already_on_record_are_confirmed_but_not_delivered_again(
+    telegram: TelegramEmulator, store: Store
+) -> None:
+    alice = telegram.user(2001, "Alice")
+    seen = telegram.send_text(alice, "answered before a crash")
+    new = telegram.send_text(alice, "new")
+    store.record_updates([IncomingUpdate(update_id=seen, chat_id=None, payload="{}")], run_id="x")
+
+    poller, delivered = asyncio.run(_poll_until_delivered(telegram, _recorder(store), count=1))
+
+    assert delivered == [new]
+    assert (poller.received, poller.duplicates) == (1, 1)
+    assert telegram.pending_updates() == []
+
+
+def test_a_batch_being_recorded_when_polling_is_cancelled_is_still_delivered(
+    telegram: TelegramEmulator, store: Store
+) -> None:
+    alice = telegram.user(2001, "Alice")
+    update_id = telegram.send_text(alice, "caught by the stop")
+    delivered: list[int] = []
+    record = _recorder(store)
+
+    async def scenario() -> None:
+        recording = asyncio.Event()
+        proceed = asyncio.Event()
+        handed_on = asyncio.Event()
+
+        def deliver(update: Update) -> None:
+            delivered.append(update.update_id)
+            handed_on.set()
+
+        async def slow(updates: Sequence[Update]) -> Sequence[Update]:
+            recording.set()
+            await proceed.wait()
+            return await record(updates)
+
+        async with Bot(
+            TOKEN, base_url=telegram.bot_base_url, base_file_url=telegram.file_base_url
+        ) as bot:
+            task = asyncio.create_task(Poller(bot, deliver, timeout=0, record=slow).run())
+            await asyncio.wait_for(recording.wait(), 5.0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            proceed.set()
+            await asyncio.wait_for(handed_on.wait(), 5.0)
+
+    asyncio.run(scenario())
+
+    assert delivered == [update_id]
+    assert [u.update_id for u in store.pending_updates()] == [update_id]
