@@ -21,6 +21,7 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -160,7 +161,12 @@ def wait_for_answers(where: BotAddresses, grace: float) -> None:
     logger.warning("grace period over; stopping with answers still in flight")
 
 
-def run(config: Config) -> int:
+def run(config: Config, *, stop_requested: threading.Event | None = None) -> int:
+    """Run the bot until a signal (or a failure of the root) stops it; return the exit status.
+
+    ``stop_requested`` is set by a caller that caught a signal before this took them over
+    (the sandbox, while it starts its emulators): the bot then stops as soon as it starts.
+    """
     grace = config.shutdown.grace_seconds
     loop = AsyncLoop()
     system = ActorSystem()
@@ -172,6 +178,8 @@ def run(config: Config) -> int:
     # Before starting: a Ctrl-C while the tree starts must lead to the same orderly stop.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    if stop_requested is not None and stop_requested.is_set():
+        system.request_shutdown("a signal before the bot started")
     crash_reports = report_crashes(where.admin)  # unexpected exceptions reach admins too
     try:
         try:

@@ -8,15 +8,21 @@ each actor can be handed only its own section::
     ├── storage    StorageConfig     database and file paths (absolute after loading)
     ├── llm        LLMConfig         default provider, system prompt, token budgets
     ├── providers  {name: ProviderConfig}   one per [providers.NAME] table
+    ├── modes      {name: ModeConfig}       one per [modes.NAME] table: /mode's system prompts
     ├── sessions   SessionsConfig    conversation actor lifetimes
     ├── shutdown   ShutdownConfig    how long stopping may take
     ├── logging    LoggingConfig     level and format
-    └── ops        OpsConfig         the local HTTP endpoint: health, metrics, inspect
+    ├── ops        OpsConfig         the local HTTP endpoint: health, metrics, inspect
+    ├── scheduler  SchedulerConfig   crontabs of the model refresh and retention jobs
+    ├── admin      AdminConfig       the admin password's guard, notices to admins
+    ├── health     HealthConfig      check interval, thresholds, process limits
+    └── files      FilesConfig       what users may send: size, types, files per day
 
-Secrets (the bot token, API keys) may come from the environment, which wins when the variable is
-set and non-empty: ``TELEGRAM_BOT_TOKEN`` and ``<NAME>_API_KEY`` per provider (see
-:func:`api_key_env_var`). They are held in :class:`Secret`, whose repr is ``Secret('***')``, so
-printing or logging a config never leaks them.
+Secrets (the bot token, API keys, the admin password) may come from the environment, which
+wins when the variable is set and non-empty: ``TELEGRAM_BOT_TOKEN``, ``<NAME>_API_KEY`` per
+provider (see :func:`api_key_env_var`) and ``ADMIN_PASSWORD``. They are held in
+:class:`Secret`, whose repr is ``Secret('***')``, so printing or logging a config never leaks
+them.
 
 Every problem raises :class:`~actors.errors.ConfigError` with one line naming the file, the key
 and the problem, e.g. ``config.toml: [telegram] admin_ids: expected an array of integers, got
@@ -133,10 +139,15 @@ class StorageConfig(_Section, frozen=True, kw_only=True):
 
 
 class LLMConfig(_Section, frozen=True, kw_only=True):
-    """[llm]: what every conversation starts with."""
+    """[llm]: what every conversation starts with.
+
+    ``system_prompt`` is the built-in "assistant" mode's, used when no [modes.NAME] table is
+    configured; ``default_mode`` (None: the first mode) is the mode of a chat that chose none.
+    """
 
     default_provider: NonEmptyStr = "deepseek"
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    default_mode: NonEmptyStr | None = None
     context_token_budget: PositiveInt = 6000
     max_answer_tokens: PositiveInt | None = None
 
@@ -156,6 +167,22 @@ class ProviderConfig(_Section, frozen=True, kw_only=True):
     max_retries: NonNegativeInt = 3
     circuit_failure_threshold: PositiveInt = 5
     circuit_reset_seconds: PositiveFloat = 30.0
+
+
+class ModeConfig(_Section, frozen=True, kw_only=True):
+    """[modes.NAME]: a system prompt users pick with /mode; ``name`` is filled in by the loader.
+
+    ``label`` is what the /mode button and /help show (the name, capitalised, if left out).
+    """
+
+    name: NonEmptyStr
+    label: str = ""
+    system_prompt: NonEmptyStr
+
+    @property
+    def title(self) -> str:
+        """What users see: the label, or the name capitalised."""
+        return self.label or self.name.capitalize()
 
 
 class SessionsConfig(_Section, frozen=True, kw_only=True):
@@ -284,6 +311,35 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _builtin_modes(assistant_prompt: str) -> Mapping[str, ModeConfig]:
+    """The modes offered when the file has no [modes] table."""
+    return MappingProxyType(
+        {
+            "assistant": ModeConfig(
+                name="assistant", label="Assistant", system_prompt=assistant_prompt
+            ),
+            "translator": ModeConfig(
+                name="translator",
+                label="Translator",
+                system_prompt=(
+                    "You are a translator. Translate what the user writes: into English if it "
+                    "is in another language, otherwise into the language they ask for. Keep "
+                    "the meaning, tone and formatting; answer with the translation only."
+                ),
+            ),
+            "coder": ModeConfig(
+                name="coder",
+                label="Coder",
+                system_prompt=(
+                    "You are an experienced software engineer. Answer programming questions "
+                    "with working, idiomatic code in fenced code blocks and a short "
+                    "explanation; point out bugs, edge cases and security problems you see."
+                ),
+            ),
+        }
+    )
+
+
 def _builtin_providers() -> Mapping[str, ProviderConfig]:
     """The providers used when the file has no [providers] table at all."""
     return MappingProxyType(
@@ -317,6 +373,7 @@ class Config(_Section, frozen=True, kw_only=True):
     storage: StorageConfig = StorageConfig()
     llm: LLMConfig = LLMConfig()
     providers: Mapping[str, ProviderConfig] = msgspec.field(default_factory=_builtin_providers)
+    modes: Mapping[str, ModeConfig] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     sessions: SessionsConfig = SessionsConfig()
     shutdown: ShutdownConfig = ShutdownConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -329,6 +386,17 @@ class Config(_Section, frozen=True, kw_only=True):
     def usable_providers(self) -> Mapping[str, ProviderConfig]:
         """The configured providers that have an API key, in file order."""
         return MappingProxyType({n: p for n, p in self.providers.items() if p.api_key})
+
+    def chat_modes(self) -> Mapping[str, ModeConfig]:
+        """The modes /mode offers: the [modes.NAME] tables, or the built-in three if none.
+
+        The built-in "assistant" mode speaks with ``[llm] system_prompt``.
+        """
+        return self.modes or _builtin_modes(self.llm.system_prompt)
+
+    def default_mode(self) -> str:
+        """The mode of a chat that chose none: ``[llm] default_mode`` or the first mode."""
+        return self.llm.default_mode or next(iter(self.chat_modes()))
 
     def skipped_providers(self) -> tuple[str, ...]:
         """Names of configured providers left unused because they have no API key."""
@@ -381,24 +449,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _decode(raw: dict[str, Any], path: Path) -> Config:
-    """Decode section by section; providers one at a time, so errors can name them."""
-    rest = {key: value for key, value in raw.items() if key != "providers"}
+    """Decode section by section; providers and modes one at a time, so errors can name them."""
+    rest = {key: value for key, value in raw.items() if key not in {"providers", "modes"}}
     config = _convert(rest, Config, path, raw, ())
-    if "providers" not in raw:
-        return config
-    tables = raw["providers"]
+    if "providers" in raw:
+        providers = _named_tables(raw, "providers", "provider", ProviderConfig, path)
+        config = msgspec.structs.replace(config, providers=providers)
+    if "modes" in raw:
+        modes = _named_tables(raw, "modes", "mode", ModeConfig, path)
+        config = msgspec.structs.replace(config, modes=modes)
+    return config
+
+
+def _named_tables(
+    raw: dict[str, Any], key: str, what: str, into: type[_T], path: Path
+) -> Mapping[str, _T]:
+    """``[key.NAME]`` tables decoded into ``into``, each given its table's name as ``name``."""
+    tables = raw[key]
     if not isinstance(tables, dict):
-        problem = f"expected a table of provider tables, got {_show(tables)}"
-        raise ConfigError(f"{path}: [providers]: {problem}")
-    providers: dict[str, ProviderConfig] = {}
+        problem = f"expected a table of {what} tables, got {_show(tables)}"
+        raise ConfigError(f"{path}: [{key}]: {problem}")
+    decoded: dict[str, _T] = {}
     for name, table in tables.items():
-        where = ("providers", name)
+        where = (key, name)
         if isinstance(table, dict) and "name" in table:
-            problem = "unknown key (a provider is named by its table)"
+            problem = f"unknown key (a {what} is named by its table)"
             raise ConfigError(f"{path}: {_where((*where, 'name'))}: {problem}")
         data = {**table, "name": name} if isinstance(table, dict) else table
-        providers[name] = _convert(data, ProviderConfig, path, raw, where)
-    return msgspec.structs.replace(config, providers=MappingProxyType(providers))
+        decoded[name] = _convert(data, into, path, raw, where)
+    return MappingProxyType(decoded)
 
 
 def _convert(data: object, into: type[_T], path: Path, raw: object, prefix: tuple[str, ...]) -> _T:
@@ -480,6 +559,11 @@ def _validate(config: Config, path: Path, *, require_token: bool) -> None:
         names = ", ".join(json.dumps(n) for n in config.providers) or "none"
         problem = f"{json.dumps(default)} is not a configured provider (configured: {names})"
         raise ConfigError(f"{path}: [llm] default_provider: {problem}")
+    mode = config.llm.default_mode
+    if mode is not None and mode not in config.chat_modes():
+        names = ", ".join(json.dumps(n) for n in config.chat_modes())
+        problem = f"{json.dumps(mode)} is not a configured mode (configured: {names})"
+        raise ConfigError(f"{path}: [llm] default_mode: {problem}")
     try:
         config.ops.bind_address()
     except ValueError as exc:

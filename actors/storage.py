@@ -99,12 +99,21 @@ class AppendTurn(Message, frozen=True, kw_only=True):
     role: Role
     text: str
     budget: int
+    topic_id: int = 0
 
 
 class ClearContext(Message, frozen=True, kw_only=True):
-    """Tell: forget a chat's context."""
+    """Tell: forget a chat's context (a forum topic's, if ``topic_id`` is not 0)."""
 
     chat_id: int
+    topic_id: int = 0
+
+
+class LoadContext(Message, frozen=True, kw_only=True):
+    """Ask: the turns of a forum topic's context (OpenChat gives the chat's own), oldest first."""
+
+    chat_id: int
+    topic_id: int
 
 
 class SetChatModel(Message, frozen=True, kw_only=True):
@@ -113,6 +122,13 @@ class SetChatModel(Message, frozen=True, kw_only=True):
     chat_id: int
     provider: str
     model: str
+
+
+class SetChatMode(Message, frozen=True, kw_only=True):
+    """Tell: remember the mode (system prompt) a chat chose with /mode."""
+
+    chat_id: int
+    mode: str
 
 
 class RecordLlmRequest(Message, frozen=True, kw_only=True):
@@ -263,7 +279,9 @@ StorageRequest = (
     | CountUsers
     | AppendTurn
     | ClearContext
+    | LoadContext
     | SetChatModel
+    | SetChatMode
     | RecordLlmRequest
     | RecordFile
     | CountFiles
@@ -399,18 +417,29 @@ class StorageActor(Actor):
     @receive
     @patient
     def append_turn(self, message: AppendTurn) -> None:
-        self.store.append_turn(message.chat_id, message.role, message.text)
-        self.store.trim_context(message.chat_id, message.budget)
+        topic = message.topic_id
+        self.store.append_turn(message.chat_id, message.role, message.text, topic_id=topic)
+        self.store.trim_context(message.chat_id, message.budget, topic_id=topic)
 
     @receive
     @patient
     def clear_context(self, message: ClearContext) -> None:
-        self.store.clear_context(message.chat_id)
+        self.store.clear_context(message.chat_id, topic_id=message.topic_id)
+
+    @receive
+    @patient
+    def load_context(self, message: LoadContext) -> tuple[Turn, ...]:
+        return self.store.load_context(message.chat_id, topic_id=message.topic_id)
 
     @receive
     @patient
     def set_chat_model(self, message: SetChatModel) -> None:
         self.store.set_chat_model(message.chat_id, message.provider, message.model)
+
+    @receive
+    @patient
+    def set_chat_mode(self, message: SetChatMode) -> None:
+        self.store.set_chat_mode(message.chat_id, message.mode)
 
     @receive
     @patient

@@ -117,6 +117,8 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
         default_provider=config.llm.default_provider,
         provider_models={name: p.default_model for name, p in providers.items()},
         system_prompt=config.llm.system_prompt,
+        modes=config.chat_modes(),
+        default_mode=config.default_mode(),
         context_budget=config.llm.context_token_budget,
         edit_interval=config.telegram.edit_interval,
     )

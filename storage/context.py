@@ -1,8 +1,10 @@
 """A chat's conversation context: the turns sent to the LLM, oldest first, within a budget.
 
-Each turn carries a token count so the context can be trimmed to a budget without a
-tokenizer. Unless the caller knows the real count, it is :func:`estimate_tokens`, an
-estimate. ``system`` turns (the chat's instructions) survive trimming.
+A chat has one context, but a forum group has one per topic: ``topic_id`` is the topic's
+thread id, 0 for the chat's own context (every chat that is not a forum). Each turn
+carries a token count so the context can be trimmed to a budget without a tokenizer.
+Unless the caller knows the real count, it is :func:`estimate_tokens`, an estimate.
+``system`` turns (the chat's instructions) survive trimming.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ class Turn(Record, frozen=True, kw_only=True):
     text: str
     tokens: int
     created_at: float
+    topic_id: int = 0
 
 
 class ContextTable(ChatTable):
     """The ``turns`` table; mixed into :class:`storage.Store`. Turns need a registered chat."""
 
     def append_turn(
-        self, chat_id: int, role: Role, text: str, *, tokens: int | None = None
+        self, chat_id: int, role: Role, text: str, *, tokens: int | None = None, topic_id: int = 0
     ) -> Turn:
         """Add a turn at the end of the chat's context.
 
@@ -55,6 +58,7 @@ class ContextTable(ChatTable):
             role: who spoke.
             text: what was said.
             tokens: the real token count if the provider reported one; else estimated.
+            topic_id: the forum topic whose context it joins; 0 for the chat's own.
 
         Raises:
             RecordNotFound: the chat is not registered.
@@ -74,34 +78,39 @@ class ContextTable(ChatTable):
             turn = self._record(
                 db,
                 Turn,
-                "INSERT INTO turns (chat_id, role, text, tokens, created_at)"
-                " VALUES (?, ?, ?, ?, ?) RETURNING *",
-                (chat_id, role, text, count, self._now()),
+                "INSERT INTO turns (chat_id, topic_id, role, text, tokens, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (chat_id, topic_id, role, text, count, self._now()),
             )
         assert turn is not None, "INSERT ... RETURNING yields the row"
         return turn
 
-    def load_context(self, chat_id: int) -> tuple[Turn, ...]:
-        """The chat's turns, oldest first; empty for an unknown chat."""
-        with self._reading(f"load context of chat {chat_id}") as db:
+    def load_context(self, chat_id: int, *, topic_id: int = 0) -> tuple[Turn, ...]:
+        """The turns of the chat's context (or a topic's), oldest first; empty if unknown."""
+        with self._reading(f"load context of chat {chat_id} topic {topic_id}") as db:
             return self._records(
-                db, Turn, "SELECT * FROM turns WHERE chat_id = ? ORDER BY id", (chat_id,)
+                db,
+                Turn,
+                "SELECT * FROM turns WHERE chat_id = ? AND topic_id = ? ORDER BY id",
+                (chat_id, topic_id),
             )
 
-    def clear_context(self, chat_id: int, *, keep_system: bool = False) -> int:
-        """Forget the chat's turns (but its ``system`` turns if ``keep_system``).
+    def clear_context(self, chat_id: int, *, keep_system: bool = False, topic_id: int = 0) -> int:
+        """Forget the turns of the chat's context or a topic's (but ``system`` turns if
+        ``keep_system``); other topics keep theirs.
 
         Returns:
             How many turns were deleted.
         """
-        with self._writing(f"clear context of chat {chat_id}") as db:
+        with self._writing(f"clear context of chat {chat_id} topic {topic_id}") as db:
             cursor = db.execute(
-                "DELETE FROM turns WHERE chat_id = ? AND NOT (? AND role = 'system')",
-                (chat_id, keep_system),
+                "DELETE FROM turns WHERE chat_id = ? AND topic_id = ?"
+                " AND NOT (? AND role = 'system')",
+                (chat_id, topic_id, keep_system),
             )
             return cursor.rowcount
 
-    def trim_context(self, chat_id: int, max_tokens: int) -> int:
+    def trim_context(self, chat_id: int, max_tokens: int, *, topic_id: int = 0) -> int:
         """Delete the oldest non-system turns until the context fits ``max_tokens``.
 
         ``system`` turns are never deleted, so if they alone exceed the budget, every other
@@ -116,9 +125,13 @@ class ContextTable(ChatTable):
         """
         if max_tokens < 0:
             raise ValueError(f"max_tokens must not be negative, got {max_tokens}")
-        with self._writing(f"trim context of chat {chat_id} to {max_tokens} tokens") as db:
+        action = f"trim context of chat {chat_id} topic {topic_id} to {max_tokens} tokens"
+        with self._writing(action) as db:
             turns = self._records(
-                db, Turn, "SELECT * FROM turns WHERE chat_id = ? ORDER BY id", (chat_id,)
+                db,
+                Turn,
+                "SELECT * FROM turns WHERE chat_id = ? AND topic_id = ? ORDER BY id",
+                (chat_id, topic_id),
             )
             excess = sum(turn.tokens for turn in turns) - max_tokens
             doomed: list[int] = []

@@ -141,6 +141,13 @@ CREATE INDEX files_by_user ON files (user_id, created_at);
 CREATE INDEX files_by_time ON files (created_at);
 """
 
+_TOPICS = """
+-- A forum group keeps one context per topic; 0 is the chat's own (every other chat's).
+ALTER TABLE turns ADD COLUMN topic_id INTEGER NOT NULL DEFAULT 0;
+DROP INDEX turns_by_chat;
+CREATE INDEX turns_by_topic ON turns (chat_id, topic_id, id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -156,6 +163,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         version=3,
         description="files users sent: whose, what, and where on disk",
         apply=_FILES,
+    ),
+    Migration(
+        version=4,
+        description="context turns per forum topic",
+        apply=_TOPICS,
     ),
 )
 

@@ -72,6 +72,7 @@ class FileQuestion:
     user: UserRef
     text: str
     turn: Turn
+    topic_id: int = 0
 
 
 @dataclass(kw_only=True)

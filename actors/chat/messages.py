@@ -36,6 +36,7 @@ class IncomingText(Message, frozen=True, kw_only=True):
     chat_kind: ChatKind
     message_id: int
     user: UserRef
+    topic_id: int = 0  # the forum topic it was written in; 0 outside forum topics
     text: str
 
 
@@ -47,6 +48,7 @@ class IncomingCommand(Message, frozen=True, kw_only=True):
     chat_kind: ChatKind
     message_id: int
     user: UserRef
+    topic_id: int = 0  # the forum topic it was written in; 0 outside forum topics
     command: str
     args: tuple[str, ...] = ()
 
@@ -70,6 +72,7 @@ class UnsupportedContent(Message, frozen=True, kw_only=True):
     chat_kind: ChatKind
     message_id: int
     user: UserRef
+    topic_id: int = 0  # the forum topic it was written in; 0 outside forum topics
     kind: str
 
 
@@ -86,6 +89,7 @@ class IncomingFile(Message, frozen=True, kw_only=True):
     chat_kind: ChatKind
     message_id: int
     user: UserRef
+    topic_id: int = 0  # the forum topic it was written in; 0 outside forum topics
     kind: Literal["document", "photo", "voice"]
     file_id: str
     file_unique_id: str

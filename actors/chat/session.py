@@ -40,6 +40,7 @@ from actors.chat.messages import (
     UnsupportedContent,
     UserRef,
 )
+from actors.config import ModeConfig
 from actors.files import CannotRead, Refused
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
 from actors.llm.provider import CancelGenerate, Generate, ListModels
@@ -50,11 +51,13 @@ from actors.storage import (
     ClearContext,
     CountFiles,
     GetUser,
+    LoadContext,
     OpenChat,
     RecordFile,
     RecordLlmRequest,
     RegisterUser,
     ReplaceModels,
+    SetChatMode,
     SetChatModel,
 )
 from actors.telegram.downloads import DownloadFailed, DownloadFile, FileDownloaded
@@ -69,7 +72,7 @@ from actors.telegram.messages import (
     UpdateHandled,
 )
 from runtime import Actor, ActorContext, Address, current_correlation_id, receive
-from storage import ChatSettings, User, UserState, UserUpsert, estimate_tokens
+from storage import ChatSettings, Turn, User, UserState, UserUpsert, estimate_tokens
 
 ACTIVE_CACHE_SECONDS = 10.0
 MENU_WAIT_SECONDS = 3.0
@@ -82,7 +85,9 @@ class SessionSettings:
     admin_ids: frozenset[int]
     default_provider: str
     provider_models: Mapping[str, str]  # provider -> its default model
-    system_prompt: str
+    system_prompt: str  # used when no modes are given
+    modes: Mapping[str, ModeConfig] = field(default_factory=dict)
+    default_mode: str = ""
     context_budget: int = 6000
     edit_interval: float = 1.0
     generation_timeout: float = 300.0
@@ -98,6 +103,7 @@ class _Answer:
     provider: str
     model: str
     generation: int
+    topic_id: int = 0
     update_id: int = 0
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
@@ -107,6 +113,7 @@ class _Answer:
 class _Menu:
     menu_id: str
     update_id: int = 0
+    reply_to: int | None = None  # in a group, the /model message it answers
     listed: dict[str, ModelsListed] = field(default_factory=dict)
     shown: bool = False
 
@@ -116,6 +123,9 @@ class _FromUpdate(Protocol):
 
     @property
     def update_id(self) -> int: ...
+
+    @property
+    def message_id(self) -> int: ...
 
 
 U = TypeVar("U", bound=_FromUpdate)
@@ -140,11 +150,25 @@ def answers_update(
     @functools.wraps(handler)
     def wrapper(self: ChatSession, message: U) -> None:
         self._kept = None
-        handler(self, message)
+        # In a group, what the session says replies to the message it answers: people see
+        # whom it answers, and in a forum the reply lands in that message's topic.
+        self._asking = message.message_id if self.chat_id < 0 else None
+        try:
+            handler(self, message)
+        finally:
+            self._asking = None
         if self._kept != message.update_id:
             self._handled(message.update_id)
 
     return wrapper
+
+
+MODE_PREFIX = "md:"
+
+
+def mode_token(name: str) -> str:
+    """callback_data for a mode button: fixed length (Telegram allows 64 bytes), any name."""
+    return MODE_PREFIX + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def menu_token(provider: str, model: str) -> str:
@@ -175,16 +199,18 @@ class ChatSession(Actor):
         self._admin = admin
         self._providers = providers
         self._chat: ChatSettings | None = None
-        self._turns: list[LlmTurn] = []
+        self._contexts: dict[int, list[LlmTurn]] = {}  # topic id (0: the chat's) -> turns
         self._waiting: deque[IncomingText | FileQuestion] = deque()
         self._files = FileDesk(files) if files is not None else None  # None: files refused
-        self._generation = 0  # bumped by /clear: answers to older questions are not kept
+        # Per topic, bumped by /clear: answers to questions asked before are not kept.
+        self._generations: dict[int, int] = {}
         self._abandoned: deque[str] = deque(maxlen=64)  # request ids given up as overdue
         self._answer: _Answer | None = None
         self._menu: _Menu | None = None
         self._choices: dict[str, tuple[str, str]] = {}
         self._active_until: dict[int, float] = {}
         self._kept: int | None = None  # the update the running handler left work for
+        self._asking: int | None = None  # in a group, the message the running handler answers
         self._captures: dict[int, CaptureInput] = {}  # user id -> whose flow reads their text
 
     # -- context -------------------------------------------------------------------------
@@ -195,8 +221,23 @@ class ChatSession(Actor):
                 OpenChat(chat_id=self.chat_id, kind=kind), timeout=self._settings.storage_timeout
             )
             self._chat = state.settings
-            self._turns = [LlmTurn(role=t.role, text=t.text) for t in state.turns]
+            self._contexts[0] = [LlmTurn(role=t.role, text=t.text) for t in state.turns]
         return self._chat
+
+    def _context(self, topic_id: int) -> list[LlmTurn]:
+        """The turns of the chat's context, or of a forum topic's (loaded when first needed).
+
+        :meth:`_open` loads the chat's own (topic 0); a topic's are asked of storage the
+        first time the topic speaks, so a group with many topics loads only those in use.
+        """
+        turns = self._contexts.get(topic_id)
+        if turns is None:
+            stored: tuple[Turn, ...] = self._storage.ask(
+                LoadContext(chat_id=self.chat_id, topic_id=topic_id),
+                timeout=self._settings.storage_timeout,
+            )
+            turns = self._contexts[topic_id] = [LlmTurn(role=t.role, text=t.text) for t in stored]
+        return turns
 
     def _model(self) -> tuple[str, str]:
         chat = self._chat
@@ -207,13 +248,26 @@ class ChatSession(Actor):
             provider = next(iter(self._providers))
         return provider, self._settings.provider_models.get(provider, "")
 
-    def _remember(self, question: str, answer: str) -> None:
+    def _mode(self) -> ModeConfig | None:
+        """The chat's mode: its choice if still configured, else the default, else the first.
+
+        None only when no modes are configured at all (then ``system_prompt`` applies).
+        """
+        modes = self._settings.modes
+        chosen = self._chat.mode if self._chat is not None else None
+        for name in (chosen, self._settings.default_mode):
+            if name is not None and name in modes:
+                return modes[name]
+        return next(iter(modes.values()), None)
+
+    def _remember(self, question: str, answer: str, topic_id: int) -> None:
         """Commit a question and its answer to the context, in memory and in storage.
 
         Only answered questions enter the context: a question whose answer failed is
         dropped, so the next message starts clean instead of dragging it along.
         """
         budget = self._settings.context_budget
+        turns = self._context(topic_id)
         for role, text in (("user", question), ("assistant", answer)):
             self._storage.tell(
                 AppendTurn(
@@ -221,21 +275,22 @@ class ChatSession(Actor):
                     role="user" if role == "user" else "assistant",
                     text=text,
                     budget=budget,
+                    topic_id=topic_id,
                 )
             )
-            self._turns.append(LlmTurn(role="user" if role == "user" else "assistant", text=text))
-        total = sum(estimate_tokens(t.text) for t in self._turns)
-        while self._turns and total > budget:
-            total -= estimate_tokens(self._turns.pop(0).text)
+            turns.append(LlmTurn(role="user" if role == "user" else "assistant", text=text))
+        total = sum(estimate_tokens(t.text) for t in turns)
+        while turns and total > budget:
+            total -= estimate_tokens(turns.pop(0).text)
 
-    def _prompt(self, question: str | LlmTurn) -> tuple[LlmTurn, ...]:
+    def _prompt(self, question: str | LlmTurn, topic_id: int) -> tuple[LlmTurn, ...]:
         """System prompt, the context (same-role neighbours merged), then ``question``.
 
         ``question`` is a text, or a whole turn when it carries a file as an attachment.
         """
         last = question if isinstance(question, LlmTurn) else LlmTurn(role="user", text=question)
         merged: list[LlmTurn] = []
-        for turn in (*self._turns, last):
+        for turn in (*self._context(topic_id), last):
             if merged and merged[-1].role == turn.role:
                 merged[-1] = LlmTurn(
                     role=turn.role,
@@ -244,7 +299,9 @@ class ChatSession(Actor):
                 )
             else:
                 merged.append(turn)
-        return (LlmTurn(role="system", text=self._settings.system_prompt), *merged)
+        mode = self._mode()
+        system = mode.system_prompt if mode is not None else self._settings.system_prompt
+        return (LlmTurn(role="system", text=system), *merged)
 
     # -- access ----------------------------------------------------------------------------
 
@@ -285,7 +342,7 @@ class ChatSession(Actor):
                 chat_id=self.chat_id,
                 text=text,
                 format="plain" if text_format == "plain" else "markdown",
-                reply_to_message_id=reply_to,
+                reply_to_message_id=reply_to if reply_to is not None else self._asking,
             )
         )
 
@@ -463,7 +520,7 @@ class ChatSession(Actor):
                 self._refuse(state)
             return
         if self._files is None:
-            self._say(texts.UNSUPPORTED, reply_to=message.message_id)
+            self._say(texts.FILES_OFF, reply_to=message.message_id)
             return
         sent_today: int = self._storage.ask(
             CountFiles(user_id=message.user.id, since=time.time() - DAY_SECONDS),
@@ -523,6 +580,7 @@ class ChatSession(Actor):
                 user=incoming.user,
                 text=prepared.remembered,
                 turn=prepared.turn,
+                topic_id=incoming.topic_id,
             )
         )
         self._next_answer()
@@ -558,7 +616,8 @@ class ChatSession(Actor):
             question=message.text,
             provider=provider,
             model=model,
-            generation=self._generation,
+            generation=self._generations.get(message.topic_id, 0),
+            topic_id=message.topic_id,
             update_id=message.update_id,
         )
         self._answer = answer
@@ -571,7 +630,8 @@ class ChatSession(Actor):
                 chat_id=self.chat_id,
                 model=model or None,
                 turns=self._prompt(
-                    message.turn if isinstance(message, FileQuestion) else message.text
+                    message.turn if isinstance(message, FileQuestion) else message.text,
+                    message.topic_id,
                 ),
                 question=message.text,
             ),
@@ -615,8 +675,8 @@ class ChatSession(Actor):
                         chat_id=self.chat_id, draft_id=message.request_id, markdown=message.text
                     )
                 )
-                if message.question:
-                    self._remember(message.question, message.text)
+                if message.question:  # the topic is not known: the chat's own context
+                    self._remember(message.question, message.text, 0)
             return
         text = message.text if message.text.strip() else "(the model returned an empty answer)"
         self._gateway.tell(
@@ -628,9 +688,10 @@ class ChatSession(Actor):
             )
         )
         self._handled(answer.update_id)
-        prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question))
-        if answer.generation == self._generation:  # not if /clear came in the meantime
-            self._remember(answer.question, message.text)
+        topic = answer.topic_id
+        prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question, topic))
+        if answer.generation == self._generations.get(topic, 0):  # not if /clear came meanwhile
+            self._remember(answer.question, message.text, topic)
         self._record(
             answer,
             message.latency_ms,
@@ -731,17 +792,28 @@ class ChatSession(Actor):
         if state != "active":
             self._refuse(state)
             return
+        self._run(message)
+
+    def _run(self, message: IncomingCommand) -> None:
+        """A command of an active user (access is checked by :meth:`on_command`)."""
+        command, user = message.command, message.user
         if command == "help":
             provider, model = self._model()
-            help_text = texts.HELP.format(model=f"{provider} · {model}")
+            mode = self._mode()
+            help_text = texts.HELP.format(
+                model=f"{provider} · {model}", mode=mode.title if mode else "default"
+            )
             self._say(help_text + (texts.ADMIN_HELP if self._is_admin(user) else ""))
         elif command == "clear":
-            self._storage.tell(ClearContext(chat_id=self.chat_id))
-            self._turns.clear()
-            self._generation += 1
+            topic = message.topic_id
+            self._storage.tell(ClearContext(chat_id=self.chat_id, topic_id=topic))
+            self._context(topic).clear()
+            self._generations[topic] = self._generations.get(topic, 0) + 1
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
             self._open_menu(message.update_id)
+        elif command == "mode":
+            self._show_modes()
         elif command == "cancel":
             self._cancel_flow(user)
         elif command in ("admin", "debug"):
@@ -765,7 +837,7 @@ class ChatSession(Actor):
             return
         if self._menu is not None and not self._menu.shown:
             self._handled(self._menu.update_id)  # superseded: never shown
-        menu = _Menu(menu_id=uuid.uuid4().hex[:8], update_id=update_id)
+        menu = _Menu(menu_id=uuid.uuid4().hex[:8], update_id=update_id, reply_to=self._asking)
         self._menu = menu
         self._keep(update_id)
         for address in self._providers.values():
@@ -815,9 +887,58 @@ class ChatSession(Actor):
                 text=f"Current model: {current[0]} · {current[1]}\nChoose a model:",
                 format="plain",
                 buttons=tuple(rows),
+                reply_to_message_id=menu.reply_to,
             )
         )
         self._handled(menu.update_id)
+
+    # -- /mode ---------------------------------------------------------------------------------
+
+    def _show_modes(self) -> None:
+        """The configured modes as buttons, one a row, the chat's current one ticked."""
+        current = self._mode()
+        if current is None:
+            self._say(texts.NO_CHAT_MODES)
+            return
+        rows = tuple(
+            (Button(text=("✓ " if mode == current else "") + mode.title, data=mode_token(name)),)
+            for name, mode in self._settings.modes.items()
+        )
+        self._gateway.tell(
+            SendText(
+                chat_id=self.chat_id,
+                text=texts.MODE_MENU.format(mode=current.title),
+                format="plain",
+                buttons=rows,
+                reply_to_message_id=self._asking,
+            )
+        )
+
+    def _choose_mode(self, message: ButtonPressed) -> None:
+        """A mode button: store the choice, so the chat's next requests use its prompt.
+
+        Tokens are derived from the mode's name, so a menu survives a restart; one whose
+        mode was removed from the config since is expired.
+        """
+        name = next((n for n in self._settings.modes if mode_token(n) == message.data), None)
+        if name is None:
+            self._gateway.tell(
+                AnswerButton(callback_id=message.callback_id, text=texts.MODE_MENU_EXPIRED)
+            )
+            return
+        mode = self._settings.modes[name]
+        self._storage.tell(SetChatMode(chat_id=self.chat_id, mode=name))
+        chat = self._chat or ChatSettings()
+        self._chat = ChatSettings(provider=chat.provider, model=chat.model, mode=name)
+        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=mode.title))
+        self._gateway.tell(
+            EditText(
+                chat_id=self.chat_id,
+                message_id=message.message_id,
+                text=texts.MODE_SET.format(mode=mode.title),
+                format="plain",
+            )
+        )
 
     # -- buttons -------------------------------------------------------------------------------
 
@@ -839,6 +960,9 @@ class ChatSession(Actor):
             return
         if self._state_of(user) != "active":
             self._gateway.tell(AnswerButton(callback_id=message.callback_id))
+            return
+        if data.startswith(MODE_PREFIX):
+            self._choose_mode(message)
             return
         choice = self._choices.get(data)
         if choice is None:

@@ -25,7 +25,11 @@ CONTEXT_CLEARED: Final = "Context cleared. Let's start fresh."
 ADMINS_ONLY: Final = "That command is for admins only."
 ADMIN_FAILED: Final = "That didn't work ({error}). Please try again in a moment."
 UNKNOWN_COMMAND: Final = "I don't know /{command}. Send /help to see what I can do."
-UNSUPPORTED: Final = "I can only read text messages for now."
+UNSUPPORTED: Final = (
+    "I can't read this kind of message (stickers and videos, for instance) yet. "
+    "I read text, documents (PDFs and text files), photos and voice messages."
+)
+FILES_OFF: Final = "I can only read text messages here."
 FILE_NOT_STORED: Final = "I couldn't keep this file just now; please send it again in a moment."
 FILE_TRUNCATED: Final = (
     "This file is longer than I can take in at once: only its beginning goes to the model."
@@ -35,11 +39,16 @@ LOST_MESSAGES: Final = (
 )
 REFRESH_OFF: Final = "Model refresh is not available in this setup."
 MENU_EXPIRED: Final = "This menu has expired. Send /model again."
+MODE_MENU: Final = "Current mode: {mode}\nChoose how I answer in this chat:"
+MODE_SET: Final = "Mode set: {mode}"
+MODE_MENU_EXPIRED: Final = "This mode is no longer offered. Send /mode again."
+NO_CHAT_MODES: Final = "No modes are configured."
 NOTHING_TO_CANCEL: Final = "There is nothing to cancel."
 NO_MODELS: Final = "No model is available right now. Please try again later."
 HELP: Final = """I'm an assistant that answers with a large language model.
 
 /model — choose the model I use in this chat (now: {model})
+/mode — choose how I answer in this chat (now: {mode})
 /clear — forget our conversation so far
 /ping — check that I'm up
 /help — this message

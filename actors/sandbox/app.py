@@ -15,8 +15,10 @@ grace period), then the page and the emulators, joining every thread they starte
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
-from typing import TYPE_CHECKING, Final, TextIO
+import threading
+from typing import TYPE_CHECKING, Final, Protocol, TextIO
 
 from loguru import logger
 
@@ -31,10 +33,20 @@ from actors.sandbox.web import SandboxPage
 from tests.emulators.telegram import TelegramEmulator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from pathlib import Path
+    from types import FrameType
 
     from actors.config import Config
+
+
+class Runner(Protocol):
+    """main.run: runs the bot with ``config`` and returns its exit status."""
+
+    def __call__(self, config: Config, *, stop_requested: threading.Event | None = None) -> int:
+        """Run until stopped; a set ``stop_requested`` stops the bot as soon as it starts."""
+        ...
+
 
 BOT_USERNAME: Final = "sandbox_llm_bot"
 BOT_NAME: Final = "LLM Bot (sandbox)"
@@ -43,7 +55,7 @@ BOT_NAME: Final = "LLM Bot (sandbox)"
 def run_sandbox(
     config_path: Path,
     environ: Mapping[str, str],
-    run: Callable[[Config], int],
+    run: Runner,
     *,
     port: int = DEFAULT_PORT,
     out: TextIO = sys.stdout,
@@ -66,16 +78,27 @@ def run_sandbox(
     except ConfigError as exc:
         print(exc, file=sys.stderr)  # noqa: T201 - the same one line main.py prints
         return 2
-    try:
-        return _run(base, sandbox_data_dir(config_path), run, port, out)
-    except KeyboardInterrupt:
-        # Ctrl-C before the bot took over the signal (it stops itself in order after that):
-        # the emulators and the page are closed by now, and nothing was running yet.
-        logger.info("sandbox stopped before the bot started")
-        return 0
+    # Until the bot takes the signals over, Ctrl-C or SIGTERM only sets this flag: a
+    # KeyboardInterrupt raised at an arbitrary point of the start (inside a lock, between a
+    # thread's start and its registration for clean-up) could leave the process hanging.
+    stop = threading.Event()
+
+    def note_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, note_stop)
+    signal.signal(signal.SIGTERM, note_stop)
+    return _run(base, sandbox_data_dir(config_path), run, port, out, stop)
 
 
-def _run(base: Config, data_dir: Path, run: Callable[[Config], int], port: int, out: TextIO) -> int:
+def _run(  # noqa: PLR0917 - the pieces run_sandbox has checked, in order
+    base: Config,
+    data_dir: Path,
+    run: Runner,
+    port: int,
+    out: TextIO,
+    stop: threading.Event,
+) -> int:
     with contextlib.ExitStack() as stack:
         telegram = stack.enter_context(
             TelegramEmulator(
@@ -100,7 +123,10 @@ def _run(base: Config, data_dir: Path, run: Callable[[Config], int], port: int, 
         logger.info("sandbox: storage in {}, answers from {}", data_dir, models)
         print(f"Sandbox ready: open {page.url} in a browser (Ctrl-C stops it)", file=out)
         out.flush()
-        return run(config)
+        if stop.is_set():
+            logger.info("sandbox stopped before the bot started")
+            return 0
+        return run(config, stop_requested=stop)
 
 
 def _open_page(

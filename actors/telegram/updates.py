@@ -10,11 +10,12 @@ not yet confirmed (Telegram sends it again), and one sent again is not delivered
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from loguru import logger
-from telegram import Bot, Document, Message, PhotoSize, Update, User, Voice
+from telegram import Bot, Document, Message, MessageEntity, PhotoSize, Update, User, Voice
 from telegram.constants import MessageEntityType
 from telegram.error import (
     Conflict,
@@ -66,8 +67,58 @@ def _command(message: Message, bot_username: str) -> tuple[str, tuple[str, ...]]
     return name.lower(), tuple(text[entity.length :].split())
 
 
+def _is_ours(user: User | None, bot_username: str) -> bool:
+    return (
+        user is not None and user.is_bot and (user.username or "").lower() == bot_username.lower()
+    )
+
+
+def _mentions(message: Message, bot_username: str) -> tuple[MessageEntity, ...]:
+    """The ``@bot_username`` mentions in the message's text or caption."""
+    wanted = f"@{bot_username}".lower()
+    found = message.parse_entities([MessageEntityType.MENTION]) or (
+        message.parse_caption_entities([MessageEntityType.MENTION])
+    )
+    return tuple(entity for entity, text in found.items() if text.lower() == wanted)
+
+
+def _without(text: str, entities: Sequence[MessageEntity]) -> str:
+    """``text`` with ``entities`` cut out (offsets are UTF-16 code units), spaces tidied.
+
+    The model gets "what is 2+2?" rather than "@thisbot what is 2+2?".
+    """
+    units = text.encode("utf-16-le")
+    for entity in sorted(entities, key=lambda e: e.offset, reverse=True):
+        units = units[: entity.offset * 2] + units[(entity.offset + entity.length) * 2 :]
+    return re.sub(r"[ \t]{2,}", " ", units.decode("utf-16-le")).strip()
+
+
+def _addressed(message: Message, bot_username: str) -> bool:
+    """Whether a group message is for the bot: a mention of it, or a reply to its message.
+
+    Commands are judged by :func:`_command`. With Telegram's privacy mode on, these (and
+    commands) are all a bot receives in a group; with it off, the rest is chatter among
+    people and is ignored.
+    """
+    replied = message.reply_to_message
+    # In a forum topic, a message that replies to nothing says it replies to the topic's
+    # first (service) message: that is no reply to the bot, even in a topic it opened.
+    to_bot = (
+        replied is not None
+        and replied.forum_topic_created is None
+        and _is_ours(replied.from_user, bot_username)
+    )
+    return to_bot or bool(_mentions(message, bot_username))
+
+
 def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:  # noqa: PLR0911 - one return per kind of update
-    """The session message for ``update`` and the chat it belongs to, or None to ignore."""
+    """The session message for ``update`` and the chat it belongs to, or None to ignore.
+
+    In a group only what is addressed to the bot gets through: a command for it, a mention
+    of its @username (cut from the text the model sees), or a reply to one of its messages.
+    Everything else there (people talking among themselves, files not meant for the bot,
+    service messages such as new members or pins) is None: recorded done, never answered.
+    """
     if update.callback_query is not None:
         query = update.callback_query
         source = query.message
@@ -93,8 +144,19 @@ def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] |
         "chat_kind": kind,
         "message_id": message.message_id,
         "user": user,
+        # A forum topic has its own context; other threads (replies) share the chat's.
+        "topic_id": (message.message_thread_id or 0) if message.is_topic_message else 0,
     }
+    group = kind != "private"
+    command = _command(message, bot_username)
+    if command is OTHER_BOT:
+        return None
+    if group and command is None and not _addressed(message, bot_username):
+        return None
+    mentions = _mentions(message, bot_username) if group else ()
     if (file := incoming_file(message)) is not None:
+        if mentions and message.caption:  # a caption of only the mention: no instruction
+            file["caption"] = _without(message.caption, mentions) or None
         return chat_id, IncomingFile(**file, **common)  # type: ignore[arg-type]
     if message.text is None:
         kind_name = next(
@@ -106,13 +168,12 @@ def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] |
             "other",
         )
         return chat_id, UnsupportedContent(kind=kind_name, **common)  # type: ignore[arg-type]
-    command = _command(message, bot_username)
-    if command is OTHER_BOT:
-        return None
     if command is not None:
         name, args = command
         return chat_id, IncomingCommand(command=name, args=args, **common)  # type: ignore[arg-type]
-    return chat_id, IncomingText(text=message.text, **common)  # type: ignore[arg-type]
+    # A message of nothing but the mention still asks something of the bot: kept as it is.
+    text = (_without(message.text, mentions) if mentions else "") or message.text
+    return chat_id, IncomingText(text=text, **common)  # type: ignore[arg-type]
 
 
 def incoming_file(message: Message) -> dict[str, object] | None:

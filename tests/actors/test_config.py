@@ -512,3 +512,43 @@ def test_retention_days_must_be_positive(tmp_path: Path) -> None:
     message = error_of(tmp_path, "[storage]\nretention_days = 0\n")
 
     assert message.endswith("[storage] retention_days: expected a positive integer, got 0")
+
+
+def test_without_modes_the_three_builtin_ones_are_offered_assistant_first(tmp_path: Path) -> None:
+    config = load(tmp_path, '[llm]\nsystem_prompt = "Be kind."\n')
+
+    assert list(config.chat_modes()) == ["assistant", "translator", "coder"]
+    assert config.chat_modes()["assistant"].system_prompt == "Be kind."
+    assert config.default_mode() == "assistant"
+
+
+def test_mode_tables_replace_the_builtin_modes_and_are_named_by_their_table(
+    tmp_path: Path,
+) -> None:
+    config = load(
+        tmp_path,
+        '[llm]\ndefault_mode = "poet"\n'
+        '[modes.pirate]\nlabel = "Arr"\nsystem_prompt = "Talk like a pirate."\n'
+        '[modes.poet]\nsystem_prompt = "Answer in verse."\n',
+    )
+
+    assert [(m.name, m.title) for m in config.chat_modes().values()] == [
+        ("pirate", "Arr"),
+        ("poet", "Poet"),
+    ]
+    assert config.default_mode() == "poet"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[llm]\ndefault_mode = "chef"\n', '[llm] default_mode: "chef" is not a configured mode'),
+        ("[modes.poet]\nlabel = 'Poet'\n", "[modes.poet] system_prompt: missing"),
+        ("[modes.poet]\nname = 'x'\nsystem_prompt = 'y'\n", "[modes.poet] name: unknown key"),
+        ("[modes.poet]\nsystem_prompt = 'y'\nprompt = 'z'\n", "[modes.poet] prompt: unknown key"),
+    ],
+)
+def test_a_bad_mode_is_one_line_naming_file_key_and_problem(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in error_of(tmp_path, text)

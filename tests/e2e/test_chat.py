@@ -138,13 +138,3 @@ def test_a_command_addressed_to_another_bot_is_ignored(
     texts = [m.text for m in telegram.bot_messages(alice.id)]
     assert not [t for t in texts if "/model" in t or "Echo:" in t]
     assert bot.deepseek.generate_requests == ()
-
-
-def test_in_a_group_the_answer_replies_to_the_message_that_asked(
-    bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
-) -> None:
-    approve(telegram, alice, admin)
-    group = telegram.group(-100777, "Team")
-    telegram.send_text(alice, "hello group", chat=group)
-    [answer] = telegram.wait_for_message(group.id, containing="Echo: hello group")
-    assert answer.reply_to_message_id is not None

@@ -601,7 +601,8 @@ def test_hundreds_of_concurrent_streams_are_served_at_once(api: Emulator) -> Non
 
     answers = asyncio.run(_stream_many(api, 200))
 
-    assert time.monotonic() - started < 5.0
+    # One at a time would take over 200 s; the bound leaves room for a loaded machine.
+    assert time.monotonic() - started < 20.0
     field = "content" if isinstance(api, OpenAIEmulator) else "text"
     for index, answer in enumerate(answers):
         assert answer.startswith(b"HTTP/1.1 200")

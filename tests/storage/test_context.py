@@ -94,3 +94,26 @@ def test_system_turns_survive_even_when_they_alone_exceed_the_budget(
 def test_trimming_refuses_a_negative_budget(store: Store, chat_id: int) -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         store.trim_context(chat_id, max_tokens=-1)
+
+
+def test_each_forum_topic_has_its_own_context(store: Store, chat_id: int) -> None:
+    store.append_turn(chat_id, "user", "in the chat itself")
+    store.append_turn(chat_id, "user", "in topic 7", topic_id=7)
+    store.append_turn(chat_id, "user", "in topic 9", topic_id=9)
+
+    assert [t.text for t in store.load_context(chat_id)] == ["in the chat itself"]
+    assert [t.text for t in store.load_context(chat_id, topic_id=7)] == ["in topic 7"]
+
+    assert store.clear_context(chat_id, topic_id=7) == 1
+    assert store.load_context(chat_id, topic_id=7) == ()
+    assert [t.text for t in store.load_context(chat_id, topic_id=9)] == ["in topic 9"]
+
+
+def test_trimming_a_topic_leaves_the_other_contexts_alone(store: Store, chat_id: int) -> None:
+    store.append_turn(chat_id, "user", "kept", tokens=10)
+    store.append_turn(chat_id, "user", "old", tokens=10, topic_id=7)
+    store.append_turn(chat_id, "user", "new", tokens=10, topic_id=7)
+
+    assert store.trim_context(chat_id, 10, topic_id=7) == 1
+    assert [t.text for t in store.load_context(chat_id, topic_id=7)] == ["new"]
+    assert [t.text for t in store.load_context(chat_id)] == ["kept"]

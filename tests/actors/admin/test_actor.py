@@ -169,8 +169,11 @@ def test_a_block_is_stored_told_to_the_users_session_and_not_to_the_user(
     admin_actor.tell(command(ADMIN, "block", "2001"))
 
     journal.wait_for("/gateway", text_to(ADMIN.id, "Blocked Alice (2001)"))
+    # Told to the session and to the gateway separately: either may arrive first.
+    blocked = AccessChanged(user_id=ALICE.id, state="blocked")
+    journal.wait_for("/sessions/2001", lambda message: message == blocked)
     assert state_of(storage, ALICE.id) == "blocked"
-    assert journal.to("/sessions/2001") == [AccessChanged(user_id=ALICE.id, state="blocked")]
+    assert journal.to("/sessions/2001") == [blocked]
     assert not [m for m in journal.to("/gateway") if getattr(m, "chat_id", None) == ALICE.id]
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from actors.telegram.updates import Poller, Record
+from actors.chat.messages import IncomingFile, IncomingText
+from actors.telegram.updates import Poller, Record, translate
 from storage import IncomingUpdate, Store
 from tests.emulators.telegram import TelegramEmulator
 
@@ -162,3 +163,66 @@ def test_a_batch_being_recorded_when_polling_is_cancelled_is_still_delivered(
 
     assert delivered == [update_id]
     assert [u.update_id for u in store.pending_updates()] == [update_id]
+
+
+# --- translate: what reaches a session from a group -------------------------------------------
+
+BOT_USERNAME = "test_llm_bot"
+GROUP = {"id": -100777, "type": "supergroup", "title": "Team"}
+ALICE = {"id": 2001, "is_bot": False, "first_name": "Alice"}
+THE_BOT = {"id": 99, "is_bot": True, "first_name": "Bot", "username": BOT_USERNAME}
+
+
+def _group_update(**fields: object) -> Update:
+    message = {"message_id": 7, "date": 0, "chat": GROUP, "from": ALICE, **fields}
+    update = Update.de_json({"update_id": 1, "message": message}, None)
+    assert update is not None
+    return update
+
+
+def test_a_group_service_message_is_not_handed_to_a_session() -> None:
+    joined = _group_update(new_chat_members=[{"id": 2002, "is_bot": False, "first_name": "Bob"}])
+    pinned = _group_update(pinned_message={"message_id": 3, "date": 0, "chat": GROUP})
+    assert translate(joined, BOT_USERNAME) is None
+    assert translate(pinned, BOT_USERNAME) is None
+
+
+def test_a_mention_in_a_caption_addresses_the_bot_and_is_cut_from_the_instruction() -> None:
+    update = _group_update(
+        document={"file_id": "f", "file_unique_id": "u", "mime_type": "text/plain"},
+        caption="@Test_LLM_Bot 👋 summarise",
+        caption_entities=[{"type": "mention", "offset": 0, "length": 13}],
+    )
+    translated = translate(update, BOT_USERNAME)
+    assert translated is not None
+    assert isinstance(translated[1], IncomingFile)
+    assert translated[1].caption == "👋 summarise"
+
+
+def test_text_after_an_astral_character_loses_only_the_mention() -> None:
+    text = "🎉 hey @test_llm_bot, well done"
+    update = _group_update(text=text, entities=[{"type": "mention", "offset": 7, "length": 13}])
+    translated = translate(update, BOT_USERNAME)
+    assert translated is not None
+    assert isinstance(translated[1], IncomingText)
+    assert translated[1].text == "🎉 hey , well done"
+
+
+def test_a_forum_message_replying_only_to_its_topic_is_not_addressed_one_to_the_bot_is() -> None:
+    opened = {
+        "message_id": 2,
+        "date": 0,
+        "chat": GROUP,
+        "from": THE_BOT,
+        "forum_topic_created": {"name": "Ideas", "icon_color": 0},
+    }
+    in_topic = _group_update(text="hello all", message_thread_id=2, reply_to_message=opened)
+    to_bot = {"message_id": 5, "date": 0, "chat": GROUP, "from": THE_BOT, "text": "Hi"}
+    reply = _group_update(
+        text="thanks", message_thread_id=2, is_topic_message=True, reply_to_message=to_bot
+    )
+    assert translate(in_topic, BOT_USERNAME) is None
+    translated = translate(reply, BOT_USERNAME)
+    assert translated is not None
+    assert isinstance(translated[1], IncomingText)
+    assert translated[1].topic_id == 2  # the topic's own context
