@@ -78,6 +78,7 @@ from bench.botlab import (
     wait_for_replies,
     workdir,
 )
+from bench.table import Row, fmt, render
 from tests.emulators.telegram import TelegramEmulator
 
 FIRST_CHAT = 100_001
@@ -378,9 +379,6 @@ def run(sizes: Sizes) -> dict[str, Any]:
 # -- report ----------------------------------------------------------------------------------
 
 
-Row = tuple[str, float | None, float | None, str]
-
-
 def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     lat, tput, hol = results["latency"], results["throughput"], results["hol"]
     many_o, many_b = results["many_ours"], results["many_baseline"]
@@ -486,34 +484,6 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     ]
 
 
-def fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def render(table: list[Row]) -> str:
-    header = ("metric", "ours", "baseline", "ours/base", "better")
-    lines = [header]
-    for label, ours, theirs, better in table:
-        ratio = f"{ours / theirs:.2f}" if ours is not None and theirs else "-"
-        lines.append((label, fmt(ours), fmt(theirs), ratio, better))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        cells = [line[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)
-        ]
-        out.append("  ".join(cells))
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
 def verdicts(results: dict[str, Any]) -> list[tuple[bool, str]]:
     lat, tput, hol = results["latency"], results["throughput"], results["hol"]
     found: list[tuple[bool, str]] = []
@@ -597,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         f" | nproc {info['nproc']} | load {info['loadavg_at_start'][0]:.1f}"
         f" | {report['mode']} run, {report['duration_s']:.0f}s"
     )
-    print(render(rows(results, sizes)))
+    print(render(baseline="baseline", small_digits=2, table=rows(results, sizes)))
     print()
     found = verdicts(results)
     for ok, text in found:

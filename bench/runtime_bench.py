@@ -44,6 +44,7 @@ from typing import Any, Self
 import pykka
 from loguru import logger
 
+from bench.table import Row, render
 from runtime import (
     Actor,
     ActorContext,
@@ -711,9 +712,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-Row = tuple[str, float | None, float | None, str]
-
-
 def rows(results: dict[str, Any]) -> list[Row]:
     tell, ask, aio = results["tell"], results["ask"], results["ask_async"]
     restart, restart_pool = results["restart"], results["restart_pool"]
@@ -763,34 +761,6 @@ def rows(results: dict[str, Any]) -> list[Row]:
     ):
         table.append((label, ours_pool.get(key), pykka_pool.get(key), "lower"))
     return table
-
-
-def fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
-
-
-def render(table: list[Row]) -> str:
-    header = ("metric", "ours", "pykka", "ours/pykka", "better")
-    lines = [header]
-    for label, ours, theirs, better in table:
-        ratio = f"{ours / theirs:.2f}" if ours is not None and theirs else "-"
-        lines.append((label, fmt(ours), fmt(theirs), ratio, better))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        cells = [line[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)
-        ]
-        out.append("  ".join(cells))
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
 
 
 def verdicts(results: dict[str, Any]) -> list[str]:
@@ -860,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         f"runtime vs pykka {info['pykka']} | python {info['python']} | nproc {info['nproc']}"
         f" | {report['mode']} run, {report['duration_s']:.0f}s"
     )
-    print(render(rows(results)))
+    print(render(baseline="pykka", small_digits=3, table=rows(results)))
     print()
     for line in verdicts(results):
         print(line)
