@@ -16,7 +16,10 @@ each actor can be handed only its own section::
     ├── scheduler  SchedulerConfig   crontabs of the model refresh and retention jobs
     ├── admin      AdminConfig       the admin password's guard, notices to admins
     ├── health     HealthConfig      check interval, thresholds, process limits
-    └── files      FilesConfig       what users may send: size, types, files per day
+    ├── files      FilesConfig       what users may send: size, types, files per day
+    ├── usage      UsageConfig       default tier, tokens reserved per call, when periods reset
+    ├── tiers      {name: TierConfig}       one per [tiers.NAME] table: token budgets, models
+    └── prices     {pattern: PriceConfig}   USD per million tokens, per "provider/model" glob
 
 Secrets (the bot token, API keys, the admin password) may come from the environment, which
 wins when the variable is set and non-empty: ``TELEGRAM_BOT_TOKEN``, ``<NAME>_API_KEY`` per
@@ -293,6 +296,45 @@ class FilesConfig(_Section, frozen=True, kw_only=True):
     max_text_tokens: PositiveInt = 4000
 
 
+class UsageConfig(_Section, frozen=True, kw_only=True):
+    """[usage]: how token budgets are kept (they apply once [tiers.NAME] tables exist).
+
+    ``default_tier`` ("": the first tier) is the tier of a user no admin gave one.
+    ``reserve_output_tokens`` are reserved for the answer before each call, on top of the
+    prompt's estimate, and settled to the real count after. Days and months start at
+    midnight in ``timezone``.
+    """
+
+    default_tier: str = ""
+    reserve_output_tokens: NonNegativeInt = 1024
+    timezone: str = "UTC"
+
+
+class TierConfig(_Section, frozen=True, kw_only=True):
+    """[tiers.NAME]: a usage tier; ``name`` is filled in by the loader, ``title`` too if empty.
+
+    A budget of 0 means no limit. ``models`` holds "provider/model" globs (fnmatch); empty
+    means every model.
+    """
+
+    name: NonEmptyStr
+    title: str = ""
+    daily_tokens: NonNegativeInt = 0
+    monthly_tokens: NonNegativeInt = 0
+    models: tuple[str, ...] = ()
+
+
+class PriceConfig(_Section, frozen=True, kw_only=True):
+    """One [prices] entry: US dollars per million tokens sent (input) and received (output)."""
+
+    input: NonNegativeFloat
+    output: NonNegativeFloat
+
+
+BUILTIN_TIER: Final = "default"  # the one unlimited tier when no [tiers.NAME] table exists
+_TIER_NAME: Final = re.compile(r"[a-z0-9_-]+")
+
+
 def parse_listen(value: str) -> tuple[str, int]:
     """``"127.0.0.1:9464"`` -> ``("127.0.0.1", 9464)``; an IPv6 host goes in brackets.
 
@@ -382,6 +424,9 @@ class Config(_Section, frozen=True, kw_only=True):
     admin: AdminConfig = AdminConfig()
     health: HealthConfig = HealthConfig()
     files: FilesConfig = FilesConfig()
+    usage: UsageConfig = UsageConfig()
+    tiers: Mapping[str, TierConfig] = msgspec.field(default_factory=lambda: MappingProxyType({}))
+    prices: Mapping[str, PriceConfig] = msgspec.field(default_factory=lambda: MappingProxyType({}))
 
     def usable_providers(self) -> Mapping[str, ProviderConfig]:
         """The configured providers that have an API key, in file order."""
@@ -449,8 +494,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _decode(raw: dict[str, Any], path: Path) -> Config:
-    """Decode section by section; providers and modes one at a time, so errors can name them."""
-    rest = {key: value for key, value in raw.items() if key not in {"providers", "modes"}}
+    """Decode section by section; named tables one at a time, so errors can name them."""
+    tables = {"providers", "modes", "tiers", "prices"}
+    rest = {key: value for key, value in raw.items() if key not in tables}
     config = _convert(rest, Config, path, raw, ())
     if "providers" in raw:
         providers = _named_tables(raw, "providers", "provider", ProviderConfig, path)
@@ -458,7 +504,26 @@ def _decode(raw: dict[str, Any], path: Path) -> Config:
     if "modes" in raw:
         modes = _named_tables(raw, "modes", "mode", ModeConfig, path)
         config = msgspec.structs.replace(config, modes=modes)
+    if "tiers" in raw:
+        tiers = _named_tables(raw, "tiers", "tier", TierConfig, path)
+        config = msgspec.structs.replace(config, tiers=tiers)
+    if "prices" in raw:
+        config = msgspec.structs.replace(config, prices=_prices(raw, path))
     return config
+
+
+def _prices(raw: dict[str, Any], path: Path) -> Mapping[str, PriceConfig]:
+    """``[prices]`` entries one at a time, in file order (the order globs are tried in)."""
+    table = raw["prices"]
+    if not isinstance(table, dict):
+        problem = f'expected a table of prices by "provider/model", got {_show(table)}'
+        raise ConfigError(f"{path}: [prices]: {problem}")
+    return MappingProxyType(
+        {
+            pattern: _convert(price, PriceConfig, path, raw, ("prices", pattern))
+            for pattern, price in table.items()
+        }
+    )
 
 
 def _named_tables(
@@ -540,8 +605,16 @@ def _normalize(config: Config, path: Path) -> Config:
         name: msgspec.structs.replace(provider, base_url=provider.base_url.rstrip("/"))
         for name, provider in config.providers.items()
     }
+    tiers = {
+        name: msgspec.structs.replace(tier, title=tier.title.strip() or name)
+        for name, tier in config.tiers.items()
+    }
     return msgspec.structs.replace(
-        config, storage=storage, telegram=telegram, providers=MappingProxyType(providers)
+        config,
+        storage=storage,
+        telegram=telegram,
+        providers=MappingProxyType(providers),
+        tiers=MappingProxyType(tiers),
     )
 
 
@@ -569,6 +642,7 @@ def _validate(config: Config, path: Path, *, require_token: bool) -> None:
     except ValueError as exc:
         raise ConfigError(f"{path}: [ops] listen: {exc}") from None
     _validate_scheduler(config.scheduler, path)
+    _validate_usage(config, path)
     password = config.admin.password.reveal()
     if password and len(password) < MIN_ADMIN_PASSWORD_LENGTH:
         # Short ones are guessed, and the log redaction skips strings this short.
@@ -592,6 +666,41 @@ def _validate_scheduler(scheduler: SchedulerConfig, path: Path) -> None:
             parse_crontab(getattr(scheduler, key), timezone)
         except ValueError as exc:
             raise ConfigError(f"{path}: [scheduler] {key}: {exc}") from None
+
+
+def _validate_usage(config: Config, path: Path) -> None:
+    """Tier names admins can type, "provider/model" globs, a known default tier and zone."""
+    for name, tier in config.tiers.items():
+        if not _TIER_NAME.fullmatch(name):
+            problem = (
+                "a tier is named in lower-case letters, digits, _ and - (admins type it in "
+                f"/admin tier), got {_show(name)}"
+            )
+            raise ConfigError(f"{path}: {_where(('tiers', name))}: {problem}")
+        for pattern in tier.models:
+            if "/" not in pattern:
+                problem = (
+                    f'expected "provider/model" globs such as "deepseek/*", got {_show(pattern)}'
+                )
+                raise ConfigError(f"{path}: {_where(('tiers', name, 'models'))}: {problem}")
+    for pattern in config.prices:
+        if "/" not in pattern:
+            problem = 'expected a "provider/model" key or glob such as "deepseek/*"'
+            raise ConfigError(f"{path}: [prices] {_quote(pattern)}: {problem}")
+    default = config.usage.default_tier
+    if default and default not in (config.tiers or (BUILTIN_TIER,)):
+        names = ", ".join(json.dumps(n) for n in config.tiers)
+        configured = (
+            f"configured: {names}"
+            if config.tiers
+            else f'no [tiers.NAME] table, so only the built-in "{BUILTIN_TIER}"'
+        )
+        problem = f"{json.dumps(default)} is not a configured tier ({configured})"
+        raise ConfigError(f"{path}: [usage] default_tier: {problem}")
+    try:
+        load_timezone(config.usage.timezone)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [usage] timezone: {exc}") from None
 
 
 def _url_problem(url: str) -> str | None:

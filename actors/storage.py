@@ -19,9 +19,12 @@ from loguru import logger
 from actors.scheduler.messages import JobDue
 from runtime import Actor, ActorContext, Address, Message, receive
 from storage import (
+    BudgetExceeded,
+    Chat,
     ChatKind,
     ChatSettings,
     FileRecord,
+    GroupAccess,
     InboxUpdate,
     IncomingUpdate,
     LlmRequestStats,
@@ -29,13 +32,17 @@ from storage import (
     ModelEntry,
     NewFile,
     RequestStatus,
+    Reservation,
     Role,
     Store,
+    TierUsage,
+    TopUser,
     Turn,
     User,
     UserCounts,
     UserState,
     UserUpsert,
+    UserUsage,
     delete_files_before,
 )
 from storage.errors import ConstraintViolation, RecordNotFound, StorageError, StorageUnavailable
@@ -90,6 +97,42 @@ class ListUsers(Message, frozen=True, kw_only=True):
 
 class CountUsers(Message, frozen=True, kw_only=True):
     """Ask: how many users are in each state."""
+
+
+class GetChat(Message, frozen=True, kw_only=True):
+    """Ask: the chat's record (a group's access included), or None if never registered."""
+
+    chat_id: int
+
+
+class SetGroupAccess(Message, frozen=True, kw_only=True):
+    """Ask: record a group's ``access`` as changed by ``by``; reply the group's :class:`Chat`.
+
+    With ``kind`` the group is registered first (or its kind and title refreshed), as when
+    the bot is added to it; ``added`` notes ``by`` as the one who added the bot. Without
+    ``kind`` an unregistered group is :class:`RecordNotFound`.
+    """
+
+    chat_id: int
+    access: GroupAccess
+    by: int | None
+    added: bool = False
+    kind: ChatKind | None = None
+    title: str | None = None
+
+
+class ListGroups(Message, frozen=True, kw_only=True):
+    """Ask: a page of groups, optionally only those in ``access``."""
+
+    access: GroupAccess | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+class CountGroups(Message, frozen=True, kw_only=True):
+    """Ask: how many groups are in ``access`` (all groups for None)."""
+
+    access: GroupAccess | None = None
 
 
 class AppendTurn(Message, frozen=True, kw_only=True):
@@ -184,6 +227,84 @@ class ReplaceModels(Message, frozen=True, kw_only=True):
     models: tuple[tuple[str, str], ...]
 
 
+class ReserveUsage(Message, frozen=True, kw_only=True):
+    """Ask: hold ``tokens`` against the user's daily and monthly budgets before an LLM call.
+
+    Replies :class:`storage.Reservation`, or :class:`storage.BudgetExceeded` (nothing held)
+    if the tokens used since ``day_start`` / ``month_start`` plus ``tokens`` would pass a
+    limit (None: unlimited). Asking again with the same ``request_id`` replies the same
+    reservation without holding more.
+    """
+
+    request_id: str
+    user_id: int
+    tier: str
+    provider: str
+    model: str
+    tokens: int
+    day_start: float
+    month_start: float
+    daily_limit: int | None
+    monthly_limit: int | None
+
+
+class SettleUsage(Message, frozen=True, kw_only=True):
+    """Tell: the LLM call ``request_id`` is over; record what it really used and cost.
+
+    Replaces the reservation's estimate (or records the call if it was never reserved).
+    """
+
+    request_id: str
+    user_id: int
+    tier: str
+    provider: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost: float
+
+
+class ReleaseUsage(Message, frozen=True, kw_only=True):
+    """Tell: the call ``request_id`` used nothing (failed, cancelled): give its estimate back."""
+
+    request_id: str
+
+
+class GetUsage(Message, frozen=True, kw_only=True):
+    """Ask: a user's usage since ``day_start`` and ``month_start`` and their tier.
+
+    Replies :class:`storage.UserUsage`.
+    """
+
+    user_id: int
+    day_start: float
+    month_start: float
+
+
+class GetUsageStats(Message, frozen=True, kw_only=True):
+    """Ask: usage per tier and the ``top`` heaviest users since ``since``.
+
+    Replies :class:`UsageStats`.
+    """
+
+    since: float
+    top: int = 5
+
+
+class UsageStats(Message, frozen=True, kw_only=True):
+    """Usage since a moment: per tier (most tokens first) and the heaviest users."""
+
+    tiers: tuple[TierUsage, ...]
+    top_users: tuple[TopUser, ...]
+
+
+class SetUserTier(Message, frozen=True, kw_only=True):
+    """Ask: put a user in ``tier`` (None: the default tier); reply the new :class:`User`."""
+
+    user_id: int
+    tier: str | None
+
+
 class ProbeStorage(Message, frozen=True, kw_only=True):
     """Command: write a heartbeat row and read it back, for the health supervisor.
 
@@ -247,8 +368,10 @@ class PruneInbox(Message, frozen=True, kw_only=True):
 class PurgeOld(Message, frozen=True, kw_only=True):
     """Ask or tell: delete LLM request rows and files under ``files_dir`` older than ``before``.
 
-    Replies :class:`Purged`. The scheduler's retention job (a :class:`JobDue` with topic
-    :data:`RETENTION_TOPIC`) does the same with ``before`` = now - ``retention_days``.
+    Also answered inbox rows and usage ledger rows, each kept a minimum time whatever
+    ``before`` says. Replies :class:`Purged`. The scheduler's retention job (a
+    :class:`JobDue` with topic :data:`RETENTION_TOPIC`) does the same with ``before`` =
+    now - ``retention_days``.
     """
 
     before: float
@@ -261,6 +384,7 @@ class Purged(Message, frozen=True, kw_only=True):
     files: int
     files_failed: int
     inbox: int = 0
+    usage: int = 0
 
 
 RETENTION_TOPIC = "retention"
@@ -268,6 +392,10 @@ DAY_SECONDS = 86_400.0
 # Done inbox rows only serve to recognise an update Telegram delivers again, which it does
 # for at most 24 hours; two days leaves a margin whatever retention_days says.
 INBOX_KEEP_SECONDS = 2 * DAY_SECONDS
+# Monthly budgets count every request since the month began (at most 31 days ago): keep
+# ledger rows at least 62 days, so this month and the last are always whole, whatever
+# retention_days says.
+USAGE_KEEP_SECONDS = 62 * DAY_SECONDS
 
 
 StorageRequest = (
@@ -277,6 +405,10 @@ StorageRequest = (
     | SetUserState
     | ListUsers
     | CountUsers
+    | GetChat
+    | SetGroupAccess
+    | ListGroups
+    | CountGroups
     | AppendTurn
     | ClearContext
     | LoadContext
@@ -294,6 +426,12 @@ StorageRequest = (
     | MarkUpdatesDone
     | NoteDraft
     | PruneInbox
+    | ReserveUsage
+    | SettleUsage
+    | ReleaseUsage
+    | GetUsage
+    | GetUsageStats
+    | SetUserTier
     | ProbeStorage
     | PurgeOld
     | JobDue
@@ -363,9 +501,16 @@ class StorageActor(Actor):
                 delay = min(delay * 2, 5.0)
 
     def on_start(self) -> None:
-        self._store = self.patiently(
+        store = self._store = self.patiently(
             lambda: Store.open(self._path, busy_timeout=self._busy_timeout)
         )
+        # A reservation is settled or released by the session that made it; one still
+        # reserved now belongs to a process that was killed mid-call and would hold budget
+        # forever. After a restart of this actor alone it may instead belong to a call still
+        # in flight: harmless, since settling a released row still records the call.
+        released = self.patiently(lambda: store.release_reservations_before(time.time()))
+        if released:
+            logger.info("storage: released {} reservation(s) left by an earlier run", released)
 
     def on_stop(self) -> None:
         if self._store is not None:
@@ -413,6 +558,30 @@ class StorageActor(Actor):
     @patient
     def count_users(self, _message: CountUsers) -> UserCounts:
         return self.store.count_users_by_state()
+
+    @receive
+    @patient
+    def get_chat(self, message: GetChat) -> Chat | None:
+        return self.store.get_chat(message.chat_id)
+
+    @receive
+    @patient
+    def set_group_access(self, message: SetGroupAccess) -> Chat:
+        if message.kind is not None:
+            self.store.upsert_chat(message.chat_id, kind=message.kind, title=message.title)
+        return self.store.set_group_access(
+            message.chat_id, message.access, by=message.by, added=message.added
+        )
+
+    @receive
+    @patient
+    def list_groups(self, message: ListGroups) -> tuple[Chat, ...]:
+        return self.store.list_groups(message.access, message.limit, message.offset)
+
+    @receive
+    @patient
+    def count_groups(self, message: CountGroups) -> int:
+        return self.store.count_groups(message.access)
 
     @receive
     @patient
@@ -513,6 +682,61 @@ class StorageActor(Actor):
         return self.store.prune_inbox(message.older_than)
 
     @receive
+    @patient
+    def reserve_usage(self, message: ReserveUsage) -> Reservation | BudgetExceeded:
+        return self.store.reserve_usage(
+            request_id=message.request_id,
+            user_id=message.user_id,
+            tier=message.tier,
+            provider=message.provider,
+            model=message.model,
+            tokens=message.tokens,
+            day_start=message.day_start,
+            month_start=message.month_start,
+            daily_limit=message.daily_limit,
+            monthly_limit=message.monthly_limit,
+        )
+
+    @receive
+    @patient
+    def settle_usage(self, message: SettleUsage) -> None:
+        self.store.settle_usage(
+            request_id=message.request_id,
+            user_id=message.user_id,
+            tier=message.tier,
+            provider=message.provider,
+            model=message.model,
+            tokens_in=message.tokens_in,
+            tokens_out=message.tokens_out,
+            cost=message.cost,
+        )
+
+    @receive
+    @patient
+    def release_usage(self, message: ReleaseUsage) -> None:
+        self.store.release_usage(message.request_id)
+
+    @receive
+    @patient
+    def get_usage(self, message: GetUsage) -> UserUsage:
+        return self.store.usage_of(
+            message.user_id, day_start=message.day_start, month_start=message.month_start
+        )
+
+    @receive
+    @patient
+    def usage_stats(self, message: GetUsageStats) -> UsageStats:
+        return UsageStats(
+            tiers=self.store.usage_by_tier(message.since),
+            top_users=self.store.top_users(message.since, message.top),
+        )
+
+    @receive
+    @patient
+    def set_user_tier(self, message: SetUserTier) -> User:
+        return self.store.set_user_tier(message.user_id, message.tier)
+
+    @receive
     def probe(self, message: ProbeStorage) -> None:
         started = time.monotonic()
         beat = str(time.time_ns()).encode()
@@ -542,20 +766,24 @@ class StorageActor(Actor):
         )
         inbox_before = min(message.before, time.time() - INBOX_KEEP_SECONDS)
         inbox = self.patiently(lambda: self.store.prune_inbox(inbox_before))
+        usage_before = min(message.before, time.time() - USAGE_KEEP_SECONDS)
+        usage = self.patiently(lambda: self.store.delete_usage_before(usage_before))
         purged = Purged(
             requests=requests,
             files=files.deleted if files else 0,
             files_failed=files.failed if files else 0,
             inbox=inbox,
+            usage=usage,
         )
         logger.info(
-            "retention: deleted {} LLM request row(s), {} file(s) ({} failed) older than {:g}"
-            " and {} answered inbox row(s)",
+            "retention: deleted {} LLM request row(s), {} file(s) ({} failed) older than {:g},"
+            " {} answered inbox row(s) and {} usage ledger row(s)",
             purged.requests,
             purged.files,
             purged.files_failed,
             message.before,
             purged.inbox,
+            purged.usage,
         )
         return purged
 

@@ -41,6 +41,7 @@ from actors.scheduler.messages import Cron, Schedule
 from actors.scheduler.triggers import jobstore_path
 from actors.storage import RETENTION_TOPIC, StorageActor
 from actors.telegram.gateway import Gateway
+from actors.usage import UsagePolicy
 from runtime import (
     ActorSystem,
     Address,
@@ -112,6 +113,7 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
     """The root supervisor's spec for ``config``."""
     where = addresses(system, config)
     providers = config.usable_providers()
+    usage = UsagePolicy.from_config(config)
     session_settings = SessionSettings(
         admin_ids=frozenset(config.telegram.admin_ids),
         default_provider=config.llm.default_provider,
@@ -121,6 +123,7 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
         default_mode=config.default_mode(),
         context_budget=config.llm.context_token_budget,
         edit_interval=config.telegram.edit_interval,
+        usage=usage,
     )
     file_settings = FileSettings(
         limits=config.files,
@@ -147,6 +150,7 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
         admin_ids=session_settings.admin_ids,
         default_provider=config.llm.default_provider,
         provider_models=session_settings.provider_models,
+        usage=usage,
     )
     provider_children = tuple(
         ChildSpec(

@@ -4,7 +4,7 @@ Knows nothing of Telegram, actors or the runtime. Everything it returns is a fro
 record; everything it raises derives from :class:`StorageError` (tree in ``errors.py``).
 """
 
-from storage.chats import Chat, ChatKind, ChatSettings
+from storage.chats import GROUP_ACCESS, Chat, ChatKind, ChatSettings, GroupAccess
 from storage.connection import DEFAULT_BUSY_TIMEOUT, Clock
 from storage.context import Role, Turn, estimate_tokens
 from storage.errors import (
@@ -24,11 +24,14 @@ from storage.model_cache import ModelDiff, ModelEntry
 from storage.record import Record
 from storage.store import Store
 from storage.uploads import FileRecord, NewFile
+from storage.usage import BudgetExceeded, Reservation, TierUsage, TopUser, UsageTotals, UserUsage
 from storage.users import User, UserCounts, UserState, UserUpsert
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
+    "GROUP_ACCESS",
     "AppliedMigration",
+    "BudgetExceeded",
     "Chat",
     "ChatKind",
     "ChatSettings",
@@ -36,6 +39,7 @@ __all__ = [
     "ConstraintViolation",
     "FileRecord",
     "FilesPurged",
+    "GroupAccess",
     "InboxUpdate",
     "IncomingUpdate",
     "LlmRequest",
@@ -48,17 +52,22 @@ __all__ = [
     "Record",
     "RecordNotFound",
     "RequestStatus",
+    "Reservation",
     "Role",
     "StorageDamaged",
     "StorageError",
     "StorageUnavailable",
     "Store",
     "StoreClosed",
+    "TierUsage",
+    "TopUser",
     "Turn",
+    "UsageTotals",
     "User",
     "UserCounts",
     "UserState",
     "UserUpsert",
+    "UserUsage",
     "delete_files_before",
     "estimate_tokens",
 ]

@@ -148,6 +148,42 @@ DROP INDEX turns_by_chat;
 CREATE INDEX turns_by_topic ON turns (chat_id, topic_id, id);
 """
 
+_USAGE = """
+-- Who may spend how much: a user's tier (NULL: the configured default tier), and a ledger
+-- with one row per LLM request, reserved before the call and settled (or released) after.
+ALTER TABLE users ADD COLUMN tier TEXT;
+CREATE TABLE usage_ledger (
+    request_id  TEXT PRIMARY KEY,                 -- the session's id for the LLM request
+    user_id     INTEGER NOT NULL,                 -- who pays; no foreign key: admins need no row
+    tier        TEXT NOT NULL,                    -- the user's tier when the request was made
+    provider    TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('reserved', 'settled', 'released')),
+    reserved    INTEGER NOT NULL CHECK (reserved >= 0),   -- the estimate held before the call
+    tokens_in   INTEGER NOT NULL DEFAULT 0 CHECK (tokens_in >= 0),
+    tokens_out  INTEGER NOT NULL DEFAULT 0 CHECK (tokens_out >= 0),
+    cost        REAL NOT NULL DEFAULT 0 CHECK (cost >= 0),  -- estimated, from [prices]
+    created_at  REAL NOT NULL,
+    settled_at  REAL                              -- when settled or released
+) STRICT;
+CREATE INDEX usage_by_user ON usage_ledger (user_id, created_at);
+CREATE INDEX usage_by_time ON usage_ledger (created_at);
+CREATE INDEX usage_reserved ON usage_ledger (created_at) WHERE state = 'reserved';
+"""
+
+_GROUP_ACCESS = """
+-- A group is let in like a user: by whoever added the bot (an admin or an approved user),
+-- or by an admin's decision. NULL: a private chat, or a group from before this (or one the
+-- bot was added to while it was down): there, each user's own access applies.
+ALTER TABLE chats ADD COLUMN access TEXT
+    CHECK (access IN ('pending', 'active', 'blocked', 'left'));
+ALTER TABLE chats ADD COLUMN added_by INTEGER;     -- who last added the bot (a user id)
+ALTER TABLE chats ADD COLUMN added_at REAL;
+ALTER TABLE chats ADD COLUMN decided_at REAL;      -- when access last changed, and by whom:
+ALTER TABLE chats ADD COLUMN decided_by INTEGER;   -- an admin, the adder, or who removed it
+CREATE INDEX chats_by_access ON chats (access, added_at) WHERE access IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -168,6 +204,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         version=4,
         description="context turns per forum topic",
         apply=_TOPICS,
+    ),
+    Migration(
+        version=5,
+        description="usage ledger and user tiers",
+        apply=_USAGE,
+    ),
+    Migration(
+        version=6,
+        description="group access: who added the bot, and an admin's decision",
+        apply=_GROUP_ACCESS,
     ),
 )
 

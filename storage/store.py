@@ -21,6 +21,7 @@ from storage.inbox import InboxTable
 from storage.llm_requests import LlmRequestTable
 from storage.model_cache import ModelCacheTable
 from storage.uploads import FileTable
+from storage.usage import UsageTable
 from storage.users import UserTable
 
 
@@ -32,9 +33,10 @@ class Store(
     ActorStateTable,
     InboxTable,
     FileTable,
+    UsageTable,
 ):
     """Users, chats and their settings, context turns, the LLM request log, the model cache
-    and actor state, and the durable inbox of updates, in one file.
+    and actor state, the durable inbox of updates, and the usage ledger, in one file.
 
     Lifecycle: :meth:`open` (a classmethod; there is no other way to get one), use,
     :meth:`close` or leave the ``with`` block. Any call after ``close()`` raises

@@ -28,6 +28,7 @@ class User(Record, frozen=True, kw_only=True):
     requested_at: float
     decided_at: float | None
     decided_by: int | None
+    tier: str | None = None  # None: the configured default tier (see [usage] in config)
 
 
 class UserUpsert(Record, frozen=True, kw_only=True):

@@ -2,8 +2,9 @@
 
 :func:`decide` is pure: from the user's record it says which state to store (if any),
 what to tell the user (if anything) and what to answer the admin; the admin actor
-carries it out. :func:`chats_to_tell` says which chat sessions must forget a cached
-"active" for the user, so a block takes effect on their very next message.
+carries it out. :func:`decide_group` does the same for a group (a negative id).
+:func:`chats_to_tell` says which chat sessions must forget a cached "active" for the
+user, so a block takes effect on their very next message.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 from actors.admin.commands import AccessAction
 from actors.chat import texts
 from runtime import SystemSnapshot
-from storage import User, UserState
+from storage import Chat, User, UserState
 
 
 class Transition(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +40,15 @@ TRANSITIONS: Final[Mapping[AccessAction, Transition]] = {
     "unblock": Transition(
         target="active", notice=texts.ACCESS_RESTORED, done="✅ Unblocked", already="active"
     ),
+}
+
+
+# What a group is told of a decision (in the group); a block is silent there too.
+GROUP_NOTICES: Final[Mapping[AccessAction, str | None]] = {
+    "approve": texts.GROUP_APPROVED,
+    "reject": texts.GROUP_DECLINED,
+    "block": None,
+    "unblock": texts.GROUP_RESTORED,
 }
 
 
@@ -73,6 +83,26 @@ def decide(
     return Decision(
         verdict=f"{transition.done} {name}.", state=transition.target, notice=transition.notice
     )
+
+
+def decide_group(action: AccessAction, chat_id: int, record: Chat | None) -> Decision:
+    """What ``action`` does to the group ``chat_id``, whose stored record is ``record``.
+
+    Like :func:`decide`: nothing changes for a chat the bot never saw (or a private one),
+    for an unblock of a group that is not blocked, or when the group is already where the
+    action puts it. A group the bot has left can be decided on (the decision holds when
+    someone adds the bot back) but is not told: the bot cannot speak there.
+    """
+    if record is None or record.kind not in ("group", "supergroup"):
+        return Decision(verdict=f"No group with id {chat_id} is known.")
+    name = f"{record.title or 'The group'} ({chat_id})"
+    transition = TRANSITIONS[action]
+    if action == "unblock" and record.access != "blocked":
+        return Decision(verdict=f"{name} is not blocked.")
+    if record.access == transition.target:
+        return Decision(verdict=f"{name} is already {transition.already}.")
+    notice = None if record.access == "left" else GROUP_NOTICES[action]
+    return Decision(verdict=f"{transition.done} {name}.", state=transition.target, notice=notice)
 
 
 def chats_to_tell(snapshot: SystemSnapshot, sessions_path: str, user_id: int) -> tuple[int, ...]:

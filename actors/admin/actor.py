@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loguru import logger
 
-from actors.admin.access import chats_to_tell, decide
+from actors.admin.access import chats_to_tell, decide, decide_group
 from actors.admin.alerts import AlertLimiter, with_held_back
 from actors.admin.commands import (
     AdminRequest,
@@ -33,19 +33,23 @@ from actors.admin.commands import (
     Login,
     Logout,
     RunRefresh,
+    SetTier,
     ShowActor,
     ShowDeadLetters,
+    ShowGroups,
     ShowHealth,
     ShowModels,
     ShowStats,
     ShowTree,
     ShowUsage,
     ShowUsers,
+    ShowUserUsage,
     parse_button,
     parse_command,
     requires_elevation,
 )
 from actors.admin.debug import as_pre, debug_pages
+from actors.admin.groups import GroupsPage, groups_keyboard, render_groups_page
 from actors.admin.login import (
     LOGGED_OUT,
     LOGIN_FLOW,
@@ -66,6 +70,7 @@ from actors.admin.stats import (
     render_stats,
     restarts_last_hour,
 )
+from actors.admin.tiers import TierDesk
 from actors.admin.users import (
     PAGE_SIZE,
     UsersPage,
@@ -77,7 +82,7 @@ from actors.admin.users import (
     users_keyboard,
 )
 from actors.chat import texts
-from actors.chat.messages import AccessChanged, UserRef
+from actors.chat.messages import AccessChanged, GroupAccessChanged, UserRef
 from actors.config import AdminConfig
 from actors.flows import Ended, FlowEngine
 from actors.flows.messages import CancelFlow, FlowInput
@@ -87,14 +92,19 @@ from actors.llm.catalog import RefreshModels
 from actors.scheduler.messages import JobDue
 from actors.storage import (
     CountActiveChats,
+    CountGroups,
     CountUsers,
+    GetChat,
     GetLlmStats,
     GetUser,
     ListCachedModels,
+    ListGroups,
     ListUsers,
+    SetGroupAccess,
     SetUserState,
 )
 from actors.telegram.messages import AnswerButton, EditText, Keyboard, SendText
+from actors.usage import UsagePolicy
 from runtime import (
     Actor,
     ActorContext,
@@ -105,7 +115,7 @@ from runtime import (
     current_correlation_id,
     receive,
 )
-from storage import StorageError, User, UserCounts
+from storage import Chat, StorageError, User, UserCounts
 
 # What may go wrong while answering, besides a bug: storage fails or does not answer.
 _EXPECTED_FAILURES = (ActorSystemError, StorageError)
@@ -121,6 +131,7 @@ class AdminSettings:
     provider_models: Mapping[str, str]  # each usable provider -> its default model
     storage_timeout: float = 10.0
     page_size: int = PAGE_SIZE
+    usage: UsagePolicy = field(default_factory=UsagePolicy.unlimited)
 
 
 class AdminActor(Actor):
@@ -163,6 +174,7 @@ class AdminActor(Actor):
         self._gateway = gateway
         self._sessions = sessions
         self._snapshot = snapshot
+        self._tiers = TierDesk(settings.usage, self._ask)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -193,20 +205,9 @@ class AdminActor(Actor):
     def _answer(self, message: AdminCommand, request: AdminRequest, reply_to: int | None) -> None:
         chat_id = message.chat_id
         match request:
-            case ShowStats():
-                self._send(chat_id, render_stats(self._stats()), reply_to=reply_to)
-            case ShowUsers():
-                page = self._users_page(request)
-                self._send(
-                    chat_id,
-                    render_users_page(page),
-                    buttons=users_keyboard(page),
-                    reply_to=reply_to,
-                )
-            case ChangeAccess():
-                self._send(chat_id, self._change_access(message.user, request), reply_to=reply_to)
-            case ShowModels():
-                self._send(chat_id, self._models(), reply_to=reply_to)
+            case ShowUsers() | ShowGroups():
+                text, buttons = self._list_page(request)
+                self._send(chat_id, text, buttons=buttons, reply_to=reply_to)
             case ShowHealth():
                 self._show_health(chat_id, reply_to)
             case RunRefresh():
@@ -221,8 +222,26 @@ class AdminActor(Actor):
                             reply_to_message_id=reply_to,
                         )
                     )
+            case _:
+                self._send(chat_id, self._text_for(message.user, request), reply_to=reply_to)
+
+    def _text_for(
+        self,
+        admin: UserRef,
+        request: ShowStats | SetTier | ShowUserUsage | ChangeAccess | ShowModels | ShowUsage,
+    ) -> str:
+        """The reply to a command answered with one plain message."""
+        match request:
+            case ShowStats():
+                return "\n\n".join((render_stats(self._stats()), self._tiers.stats()))
+            case SetTier() | ShowUserUsage():
+                return self._usage_command(admin, request)
+            case ChangeAccess():
+                return self._change_access(admin, request)
+            case ShowModels():
+                return self._models()
             case ShowUsage():
-                self._send(chat_id, texts.ADMIN_COMMANDS, reply_to=reply_to)
+                return texts.ADMIN_COMMANDS
 
     # -- buttons -------------------------------------------------------------------------------
 
@@ -247,9 +266,8 @@ class AdminActor(Actor):
                     verdict = self._change_access(message.user, request)
                     self._toast(message, verdict)
                     self._edit(message, verdict)
-                case ShowUsers():
-                    page = self._users_page(request)
-                    self._edit(message, render_users_page(page), users_keyboard(page))
+                case ShowUsers() | ShowGroups():
+                    self._edit(message, *self._list_page(request))
                     self._toast(message, "")
                 case None:
                     self._toast(message, "")
@@ -288,7 +306,32 @@ class AdminActor(Actor):
             users=users,
         )
 
+    def _list_page(self, request: ShowUsers | ShowGroups) -> tuple[str, Keyboard]:
+        """A page of ``/admin users`` or ``/admin groups``, and its Prev / Next keyboard."""
+        if isinstance(request, ShowUsers):
+            page = self._users_page(request)
+            return render_users_page(page), users_keyboard(page)
+        groups = self._groups_page(request)
+        return render_groups_page(groups), groups_keyboard(groups)
+
+    def _groups_page(self, request: ShowGroups) -> GroupsPage:
+        size = self._settings.page_size
+        total: int = self._ask(CountGroups(access=request.access))
+        page = clamp_page(request.page, total, size)
+        groups: tuple[Chat, ...] = self._ask(
+            ListGroups(access=request.access, limit=size, offset=offset_of(page, size))
+        )
+        return GroupsPage(
+            access=request.access,
+            page=page,
+            pages=page_count(total, size),
+            total=total,
+            groups=groups,
+        )
+
     def _change_access(self, admin: UserRef, request: ChangeAccess) -> str:
+        if request.is_group:
+            return self._change_group_access(admin, request)
         user_id = request.user_id
         record: User | None = self._ask(GetUser(user_id=user_id))
         decision = decide(request.action, user_id, record, admin_ids=self._settings.admin_ids)
@@ -308,6 +351,43 @@ class AdminActor(Actor):
             current_correlation_id(),
         )
         return decision.verdict
+
+    def _change_group_access(self, admin: UserRef, request: ChangeAccess) -> str:
+        """Decide on a whole group; its session applies it from the group's next message."""
+        chat_id = request.user_id
+        record: Chat | None = self._ask(GetChat(chat_id=chat_id))
+        decision = decide_group(request.action, chat_id, record)
+        if decision.state is None:
+            return decision.verdict
+        self._ask(SetGroupAccess(chat_id=chat_id, access=decision.state, by=admin.id))
+        self._sessions.child(chat_id).tell(
+            GroupAccessChanged(chat_id=chat_id, access=decision.state)
+        )
+        if decision.notice is not None:
+            self._send(chat_id, decision.notice)
+        logger.info(
+            "admin {} {}: group {} is now {} cid={}",
+            admin.id,
+            request.action,
+            chat_id,
+            decision.state,
+            current_correlation_id(),
+        )
+        return decision.verdict
+
+    def _usage_command(self, admin: UserRef, request: SetTier | ShowUserUsage) -> str:
+        if isinstance(request, ShowUserUsage):
+            return self._tiers.usage(request.user_id)
+        verdict = self._tiers.set_tier(request.user_id, request.tier)
+        logger.info(
+            "admin {} tier {} {}: {} cid={}",
+            admin.id,
+            request.user_id,
+            request.tier,
+            verdict,
+            current_correlation_id(),
+        )
+        return verdict
 
     def _show_health(self, chat_id: int, reply_to: int | None) -> None:
         if self._health is None:

@@ -3,7 +3,8 @@
 Reading is kept apart from doing: :func:`parse_command` and :func:`parse_button` turn words
 into one :data:`AdminRequest`, and anything they do not understand becomes
 :class:`ShowUsage` (or None for a button). The button data is written here too
-(:func:`access_data`, :func:`users_page_data`), so both directions live in one place and
+(:func:`access_data`, :func:`users_page_data`, :func:`groups_page_data`), so both directions
+live in one place and
 stay within Telegram's 64-byte callback_data limit.
 """
 
@@ -14,7 +15,7 @@ from typing import Final, Literal, get_args
 
 import msgspec
 
-from storage import UserState
+from storage import GROUP_ACCESS, GroupAccess, UserState
 
 AccessAction = Literal["approve", "reject", "block", "unblock"]
 ACCESS_ACTIONS: Final[tuple[AccessAction, ...]] = get_args(AccessAction)
@@ -26,6 +27,10 @@ _ACTIONS: Final[dict[str, AccessAction]] = {action: action for action in ACCESS_
 _STATES: Final[dict[str, UserState | None]] = {
     _ALL_USERS: None,
     **{state: state for state in USER_STATES},
+}
+_GROUP_STATES: Final[dict[str, GroupAccess | None]] = {
+    _ALL_USERS: None,
+    **{state: state for state in GROUP_ACCESS},
 }
 _MAX_ID_DIGITS: Final = 19  # Telegram ids fit in a signed 64-bit integer
 _MAX_ID: Final = 2**63 - 1
@@ -44,14 +49,42 @@ class ShowUsers(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChangeAccess(msgspec.Struct, frozen=True, kw_only=True):
-    """``/admin approve|reject|block|unblock <id>``, or an Approve/Reject button."""
+    """``/admin approve|reject|block|unblock <id>``, or an Approve/Reject button.
+
+    A negative ``user_id`` is a group's chat id: the action applies to the whole group.
+    """
 
     action: AccessAction
     user_id: int
 
+    @property
+    def is_group(self) -> bool:
+        """Whether this decides on a group (Telegram's group ids are negative)."""
+        return self.user_id < 0
+
+
+class ShowGroups(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin groups [state] [page]``; ``access`` None means every group."""
+
+    access: GroupAccess | None = None
+    page: int = 1
+
 
 class ShowModels(msgspec.Struct, frozen=True, kw_only=True):
     """``/admin models``."""
+
+
+class SetTier(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin tier <id> <tier>``: the tier's budgets and models apply from the next request."""
+
+    user_id: int
+    tier: str
+
+
+class ShowUserUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """``/admin usage <id>``: one user's use today and this month."""
+
+    user_id: int
 
 
 class ShowHealth(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,7 +125,10 @@ DebugRequest = ShowTree | ShowActor | ShowDeadLetters
 AdminRequest = (
     ShowStats
     | ShowUsers
+    | ShowGroups
     | ChangeAccess
+    | SetTier
+    | ShowUserUsage
     | ShowModels
     | ShowHealth
     | RunRefresh
@@ -111,12 +147,13 @@ GUARDED_ACTIONS: Final[frozenset[AccessAction]] = frozenset({"block", "unblock"}
 def requires_elevation(request: object) -> bool:
     """Whether ``request`` needs ``/admin login`` first, when a password is configured.
 
-    Guarded: block and unblock (:data:`GUARDED_ACTIONS`) and a model refresh (it rewrites
-    the model catalog every chat picks from).
+    Guarded: block and unblock (:data:`GUARDED_ACTIONS`), a model refresh (it rewrites
+    the model catalog every chat picks from) and a tier change (it decides who may spend
+    how much).
     """
     if isinstance(request, ChangeAccess):
         return request.action in GUARDED_ACTIONS
-    return isinstance(request, RunRefresh)
+    return isinstance(request, RunRefresh | SetTier)
 
 
 def parse_command(command: str, args: Sequence[str]) -> AdminRequest | LoginRequest:
@@ -128,7 +165,7 @@ def parse_command(command: str, args: Sequence[str]) -> AdminRequest | LoginRequ
     return ShowUsage()
 
 
-def parse_button(data: str) -> ChangeAccess | ShowUsers | None:
+def parse_button(data: str) -> ChangeAccess | ShowUsers | ShowGroups | None:
     """The request a button's data stands for; None for data this module never wrote."""
     if not data.startswith(BUTTON_PREFIX):
         return None
@@ -136,11 +173,14 @@ def parse_button(data: str) -> ChangeAccess | ShowUsers | None:
     if parts[0] == "users" and len(parts) == 3:  # noqa: PLR2004 - users:<state>:<page>
         request = _parse_users(parts[1:])
         return request if isinstance(request, ShowUsers) else None
+    if parts[0] == "groups" and len(parts) == 3:  # noqa: PLR2004 - groups:<state>:<page>
+        groups = _parse_groups(parts[1:])
+        return groups if isinstance(groups, ShowGroups) else None
     return _parse_access(parts)
 
 
 def access_data(action: AccessAction, user_id: int) -> str:
-    """callback_data of an access button, e.g. ``a:approve:2001``."""
+    """callback_data of an access button, e.g. ``a:approve:2001`` (``a:approve:-100777``)."""
     return f"{BUTTON_PREFIX}{action}:{user_id}"
 
 
@@ -149,24 +189,37 @@ def users_page_data(state: UserState | None, page: int) -> str:
     return f"{BUTTON_PREFIX}users:{state or _ALL_USERS}:{page}"
 
 
+def groups_page_data(access: GroupAccess | None, page: int) -> str:
+    """callback_data of a groups-list page button, e.g. ``a:groups:pending:2``."""
+    return f"{BUTTON_PREFIX}groups:{access or _ALL_USERS}:{page}"
+
+
 def normalize_path(path: str) -> str:
     """An actor path as the runtime writes it: ``storage/`` and ``/storage`` are ``/storage``."""
     return "/" + path.strip().strip("/")
 
 
+_WITHOUT_ARGS: Final[dict[str, AdminRequest]] = {
+    "stats": ShowStats(),
+    "models": ShowModels(),
+    "refresh": RunRefresh(),
+    "health": ShowHealth(),
+}
+
+
 def _parse_admin(args: Sequence[str]) -> AdminRequest | LoginRequest:
     action = args[0].lower() if args else ""
     rest = args[1:]
-    if action == "stats" and not rest:
-        return ShowStats()
-    if action == "models" and not rest:
-        return ShowModels()
-    if action == "refresh" and not rest:
-        return RunRefresh()
-    if action == "health" and not rest:
-        return ShowHealth()
-    if action == "users":
-        return _parse_users(rest)
+    if action in _WITHOUT_ARGS and not rest:
+        return _WITHOUT_ARGS[action]
+    if action in ("users", "groups"):
+        return _parse_users(rest) if action == "users" else _parse_groups(rest)
+    if action == "tier" and len(rest) == 2:  # noqa: PLR2004 - tier <id> <tier>
+        user_id = _user_id(rest[0])
+        return ShowUsage() if user_id is None else SetTier(user_id=user_id, tier=rest[1].lower())
+    if action == "usage" and len(rest) == 1:
+        user_id = _user_id(rest[0])
+        return ShowUsage() if user_id is None else ShowUserUsage(user_id=user_id)
     return _parse_access(args) or _parse_login(args) or ShowUsage()
 
 
@@ -177,7 +230,7 @@ def _parse_login(words: Sequence[str]) -> LoginRequest | None:
 def _parse_access(words: Sequence[str]) -> ChangeAccess | None:
     if len(words) != 2:  # noqa: PLR2004 - <action> <id>
         return None
-    action, user_id = _ACTIONS.get(words[0].lower()), _user_id(words[1])
+    action, user_id = _ACTIONS.get(words[0].lower()), _chat_id(words[1])
     if action is None or user_id is None:
         return None
     return ChangeAccess(action=action, user_id=user_id)
@@ -189,11 +242,25 @@ def _parse_users(args: Sequence[str]) -> ShowUsers | ShowUsage:
     if words and words[0] in _STATES:
         state = _STATES[words[0]]
         words = words[1:]
-    page = 1
-    if words and words[0].isascii() and words[0].isdigit() and int(words[0]) >= 1:
-        page = int(words[0])
-        words = words[1:]
+    page, words = _page(words)
     return ShowUsage() if words else ShowUsers(state=state, page=page)
+
+
+def _parse_groups(args: Sequence[str]) -> ShowGroups | ShowUsage:
+    words = [word.lower() for word in args]
+    access: GroupAccess | None = None
+    if words and words[0] in _GROUP_STATES:
+        access = _GROUP_STATES[words[0]]
+        words = words[1:]
+    page, words = _page(words)
+    return ShowUsage() if words else ShowGroups(access=access, page=page)
+
+
+def _page(words: list[str]) -> tuple[int, list[str]]:
+    """A leading page number (1 if there is none) and the words after it."""
+    if words and words[0].isascii() and words[0].isdigit() and int(words[0]) >= 1:
+        return int(words[0]), words[1:]
+    return 1, words
 
 
 def _parse_debug(args: Sequence[str]) -> AdminRequest:
@@ -206,6 +273,14 @@ def _parse_debug(args: Sequence[str]) -> AdminRequest:
     if what in _DEAD_LETTERS and not rest:
         return ShowDeadLetters()
     return ShowUsage()
+
+
+def _chat_id(word: str) -> int | None:
+    """A user id, or a group's (negative) chat id: "-100777"."""
+    if word.startswith("-"):
+        group = _user_id(word[1:])
+        return -group if group else None
+    return _user_id(word)
 
 
 def _user_id(word: str) -> int | None:

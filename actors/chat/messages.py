@@ -10,7 +10,7 @@ from typing import Literal
 import msgspec
 
 from runtime import Message
-from storage import UserState
+from storage import GroupAccess, UserState
 
 ChatKind = Literal["private", "group", "supergroup", "channel"]
 
@@ -104,6 +104,7 @@ class AnswerChunk(Message, frozen=True, kw_only=True):
 
     request_id: str
     text: str
+    topic_id: int = 0  # the forum topic of the question, echoed from Generate
 
 
 class AnswerDone(Message, frozen=True, kw_only=True):
@@ -114,6 +115,7 @@ class AnswerDone(Message, frozen=True, kw_only=True):
     model: str
     text: str
     question: str
+    topic_id: int = 0  # the forum topic of the question, echoed from Generate
     tokens_in: int | None
     tokens_out: int | None
     latency_ms: int
@@ -128,6 +130,7 @@ class AnswerFailed(Message, frozen=True, kw_only=True):
     error: str
     detail: str
     latency_ms: int
+    topic_id: int = 0  # the forum topic of the question, echoed from Generate
 
 
 class ModelsListed(Message, frozen=True, kw_only=True):
@@ -162,6 +165,31 @@ class AccessChanged(Message, frozen=True, kw_only=True):
     state: UserState
 
 
+class BotMembershipChanged(Message, frozen=True, kw_only=True):
+    """Someone (``by``) added the bot to this group, or removed it (Telegram's my_chat_member).
+
+    Only changes of membership come through: the bot promoted or restricted while it stays
+    in the group is not one.
+    """
+
+    update_id: int
+    chat_id: int
+    chat_kind: ChatKind
+    title: str | None
+    by: UserRef
+    status: Literal["added", "removed"]
+
+
+class GroupAccessChanged(Message, frozen=True, kw_only=True):
+    """An admin moved this group to ``access``: the session applies it from the next message.
+
+    Told by the admin actor right after storage has the new state.
+    """
+
+    chat_id: int
+    access: GroupAccess
+
+
 SessionMessage = (
     IncomingText
     | IncomingCommand
@@ -175,4 +203,6 @@ SessionMessage = (
     | ModelMenuDue
     | GenerationOverdue
     | AccessChanged
+    | BotMembershipChanged
+    | GroupAccessChanged
 )

@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Final, Literal, Protocol, TypeVar
 
 from loguru import logger
 
@@ -29,9 +29,11 @@ from actors.chat.messages import (
     AnswerChunk,
     AnswerDone,
     AnswerFailed,
+    BotMembershipChanged,
     ButtonPressed,
     ChatKind,
     GenerationOverdue,
+    GroupAccessChanged,
     IncomingCommand,
     IncomingFile,
     IncomingText,
@@ -40,6 +42,7 @@ from actors.chat.messages import (
     UnsupportedContent,
     UserRef,
 )
+from actors.chat.spending import Charge, Spending
 from actors.config import ModeConfig
 from actors.files import CannotRead, Refused
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
@@ -50,6 +53,7 @@ from actors.storage import (
     ChatState,
     ClearContext,
     CountFiles,
+    GetChat,
     GetUser,
     LoadContext,
     OpenChat,
@@ -59,6 +63,7 @@ from actors.storage import (
     ReplaceModels,
     SetChatMode,
     SetChatModel,
+    SetGroupAccess,
 )
 from actors.telegram.downloads import DownloadFailed, DownloadFile, FileDownloaded
 from actors.telegram.messages import (
@@ -71,11 +76,27 @@ from actors.telegram.messages import (
     ShowTyping,
     UpdateHandled,
 )
-from runtime import Actor, ActorContext, Address, current_correlation_id, receive
-from storage import ChatSettings, Turn, User, UserState, UserUpsert, estimate_tokens
+from actors.usage import UsagePolicy
+from runtime import Actor, ActorContext, Address, TimerHandle, current_correlation_id, receive
+from storage import (
+    Chat,
+    ChatSettings,
+    GroupAccess,
+    Turn,
+    User,
+    UserState,
+    UserUpsert,
+    estimate_tokens,
+)
 
 ACTIVE_CACHE_SECONDS = 10.0
 MENU_WAIT_SECONDS = 3.0
+# In a group waiting for approval, one "still waiting" reply per this many seconds at most.
+PENDING_GROUP_REPLY_SECONDS = 300.0
+GROUP_PENDING: Final = "group pending"
+Access = UserState | Literal["group pending"] | None
+"""Someone's access in this chat: their own state, or :data:`GROUP_PENDING` in a group that
+waits for an admin (None: they never asked)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +113,7 @@ class SessionSettings:
     edit_interval: float = 1.0
     generation_timeout: float = 300.0
     storage_timeout: float = 10.0
+    usage: UsagePolicy = field(default_factory=UsagePolicy.unlimited)
 
 
 @dataclass(kw_only=True)
@@ -105,14 +127,17 @@ class _Answer:
     generation: int
     topic_id: int = 0
     update_id: int = 0
+    charge: Charge | None = None  # None only for answers without a provider call
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
+    overdue: TimerHandle | None = None  # cancelled when the answer ends: see tell_later
 
 
 @dataclass(kw_only=True)
 class _Menu:
     menu_id: str
     update_id: int = 0
+    user_id: int = 0  # who opened it: only models their tier may use are offered
     reply_to: int | None = None  # in a group, the /model message it answers
     listed: dict[str, ModelsListed] = field(default_factory=dict)
     shown: bool = False
@@ -212,6 +237,16 @@ class ChatSession(Actor):
         self._kept: int | None = None  # the update the running handler left work for
         self._asking: int | None = None  # in a group, the message the running handler answers
         self._captures: dict[int, CaptureInput] = {}  # user id -> whose flow reads their text
+        # A group's access, read from storage when first needed (a private chat has none).
+        self._access: GroupAccess | None = None
+        self._access_known = self.chat_id > 0
+        self._pending_said_at = float("-inf")  # monotonic: the last GROUP_STILL_PENDING
+        self._spending = Spending(
+            settings.usage,
+            storage,
+            admin_ids=settings.admin_ids,
+            storage_timeout=settings.storage_timeout,
+        )
 
     # -- context -------------------------------------------------------------------------
 
@@ -308,7 +343,39 @@ class ChatSession(Actor):
     def _is_admin(self, user: UserRef) -> bool:
         return user.id in self._settings.admin_ids
 
-    def _state_of(self, user: UserRef) -> UserState | None:
+    def _state_of(self, user: UserRef) -> Access:
+        """``user``'s access in this chat: their own, or in a group with a state, the group's.
+
+        Admins are always let in and a blocked user is always ignored. Otherwise, in an
+        active group everyone is let in and in a blocked one no one; in a pending group a
+        user approved on their own is, anyone else is :data:`GROUP_PENDING`. A group with
+        no state (from before group access, or one the bot left) keeps each user's own.
+        """
+        own = self._user_state(user)
+        if own == "blocked" or self._is_admin(user):
+            return own
+        match self._group_access():
+            case "active":
+                return "active"
+            case "blocked":
+                return "blocked"
+            case "pending":
+                return "active" if own == "active" else GROUP_PENDING
+            case _:  # no state, or the bot left the group
+                return own
+
+    def _group_access(self) -> GroupAccess | None:
+        """This group's access, read from storage once; None in a private chat."""
+        if not self._access_known:
+            chat: Chat | None = self._storage.ask(
+                GetChat(chat_id=self.chat_id), timeout=self._settings.storage_timeout
+            )
+            self._access = chat.access if chat is not None else None
+            self._access_known = True
+        return self._access
+
+    def _user_state(self, user: UserRef) -> UserState | None:
+        """The user's own access (None: never asked), whatever the chat."""
         if self._is_admin(user):
             if user.id not in self._active_until:
                 self._register(user, admin=True)
@@ -346,14 +413,34 @@ class ChatSession(Actor):
             )
         )
 
-    def _refuse(self, state: UserState | None) -> None:
-        if state is None:
+    def _refuse(self, state: Access, *, chatter: bool = False) -> None:
+        """Say why someone who is not let in gets no answer, where that helps.
+
+        ``chatter`` is a text or a file rather than a command: in a group with no access
+        state it is ignored. In a pending group the bot says it waits for an admin, but only
+        once per :data:`PENDING_GROUP_REPLY_SECONDS`, however many people address it.
+        """
+        if state == GROUP_PENDING:
+            now = time.monotonic()
+            if now - self._pending_said_at >= PENDING_GROUP_REPLY_SECONDS:
+                self._pending_said_at = now
+                self._say(texts.GROUP_STILL_PENDING)
+        elif chatter and self.chat_id < 0:
+            pass  # in a group without a state, strangers' chatter is ignored
+        elif state is None:
             self._say(texts.ASK_FOR_ACCESS)
         elif state == "pending":
             self._say(texts.ACCESS_STILL_PENDING)
-        # blocked users are ignored: nothing they send reaches anyone
+        # blocked users (and blocked groups) are ignored: nothing they send reaches anyone
 
     def _request_access(self, user: UserRef) -> None:
+        if self._group_access() not in (None, "left"):  # the group's access decides here
+            state = self._state_of(user)
+            if state == "active":
+                self._say(texts.WELCOME.format(name=user.first_name))
+            else:
+                self._refuse(state)
+            return
         result = self._register(user)
         if result.user.state == "active":
             self._say(texts.WELCOME.format(name=user.first_name))
@@ -362,20 +449,26 @@ class ChatSession(Actor):
             return
         self._say(texts.ACCESS_REQUESTED if result.created else texts.ACCESS_STILL_PENDING)
         if result.created:
-            for admin_id in sorted(self._settings.admin_ids):
-                self._gateway.tell(
-                    SendText(
-                        chat_id=admin_id,
-                        text=f"Access request from {user.display_name}, id {user.id}.",
-                        format="plain",
-                        buttons=(
-                            (
-                                Button(text="Approve", data=access_data("approve", user.id)),
-                                Button(text="Reject", data=access_data("reject", user.id)),
-                            ),
-                        ),
-                    )
-                )
+            self._tell_admins(
+                f"Access request from {user.display_name}, id {user.id}.", decide_on=user.id
+            )
+
+    def _tell_admins(self, text: str, *, decide_on: int | None = None) -> None:
+        """Send ``text`` to every admin; with Approve / Reject buttons for id ``decide_on``."""
+        buttons = (
+            (
+                (
+                    Button(text="Approve", data=access_data("approve", decide_on)),
+                    Button(text="Reject", data=access_data("reject", decide_on)),
+                ),
+            )
+            if decide_on is not None
+            else ()
+        )
+        for admin_id in sorted(self._settings.admin_ids):
+            self._gateway.tell(
+                SendText(chat_id=admin_id, text=text, format="plain", buttons=buttons)
+            )
 
     @receive
     def on_access_changed(self, message: AccessChanged) -> None:
@@ -389,6 +482,72 @@ class ChatSession(Actor):
                 self._handled(dropped.update_id)
             self._waiting = deque(m for m in self._waiting if m.user.id != message.user_id)
             self._sync_busy()
+
+    @receive
+    def on_group_access_changed(self, message: GroupAccessChanged) -> None:
+        """An admin decided on this group: apply it; a block drops what non-admins queued."""
+        self._access, self._access_known = message.access, True
+        if message.access == "blocked":
+            admins = self._settings.admin_ids
+            for dropped in (m for m in self._waiting if m.user.id not in admins):
+                self._handled(dropped.update_id)
+            self._waiting = deque(m for m in self._waiting if m.user.id in admins)
+            self._sync_busy()
+
+    @receive
+    def on_membership(self, message: BotMembershipChanged) -> None:
+        """The bot was added to this group or removed from it: the group's access follows.
+
+        Added by an admin or an approved user, the group is active and the bot says hello;
+        by anyone else it is pending, and admins get Approve / Reject buttons for it. An
+        admin's decision made while the bot was out (active, blocked) holds, unless an admin
+        adds the bot. Removed, it is "left" (a blocked one stays blocked): the bot cannot
+        speak there, so only admins are told.
+        Not wrapped in :func:`answers_update` (there is no message to reply to): it says
+        the update is handled itself, once all is told.
+        """
+        by, before = message.by, self._group_access()
+        if message.status == "removed":
+            after: GroupAccess = "blocked" if before == "blocked" else "left"
+        elif self._is_admin(by):
+            after = "active"
+        elif before in ("active", "blocked"):
+            after = before
+        else:
+            after = "active" if self._user_state(by) == "active" else "pending"
+        self._storage.ask(
+            SetGroupAccess(
+                chat_id=self.chat_id,
+                access=after,
+                by=by.id,
+                added=message.status == "added",
+                kind=message.chat_kind,
+                title=message.title,
+            ),
+            timeout=self._settings.storage_timeout,
+        )
+        self._access, self._access_known = after, True
+        who = f"{by.first_name} ({by.id})"
+        group = f"{message.title or 'a group'} ({self.chat_id})"
+        logger.info(
+            "chat {}: bot {} by user {}; access {}", self.chat_id, message.status, by.id, after
+        )
+        if message.status == "removed":
+            self._tell_admins(f"{who} removed the bot from {group}.")
+        elif after == "active":
+            self._say(texts.GROUP_WELCOME)
+            self._tell_admins(f"{who} added the bot to {group}.")
+        elif after == "pending":
+            self._say(texts.GROUP_NEEDS_APPROVAL)
+            self._tell_admins(
+                f"{who} added the bot to {group}. Let the group in?", decide_on=self.chat_id
+            )
+        else:
+            self._tell_admins(
+                f"{who} added the bot to {group}, which is blocked: "
+                f"/admin unblock {self.chat_id} lets it in."
+            )
+        self._handled(message.update_id)
 
     def _keep(self, update_id: int) -> None:
         """The running handler leaves work for ``update_id``: it is not handled on return."""
@@ -493,8 +652,7 @@ class ChatSession(Actor):
         self._open(message.chat_kind)
         state = self._state_of(message.user)
         if state != "active":
-            if message.chat_kind == "private":  # in groups, strangers' chatter is ignored
-                self._refuse(state)
+            self._refuse(state, chatter=True)
             return
         self._waiting.append(message)
         self._keep(message.update_id)
@@ -516,8 +674,7 @@ class ChatSession(Actor):
         self._open(message.chat_kind)
         state = self._state_of(message.user)
         if state != "active":
-            if message.chat_kind == "private":
-                self._refuse(state)
+            self._refuse(state, chatter=True)
             return
         if self._files is None:
             self._say(texts.FILES_OFF, reply_to=message.message_id)
@@ -532,7 +689,7 @@ class ChatSession(Actor):
             return
         ticket = uuid.uuid4().hex[:16]
         self._files.expect(ticket, message, decision.mime_type)
-        self._gateway.tell(ShowTyping(chat_id=self.chat_id))
+        self._gateway.tell(ShowTyping(chat_id=self.chat_id, topic_id=message.topic_id))
         self._gateway.tell(
             DownloadFile(
                 ticket=ticket,
@@ -609,8 +766,19 @@ class ChatSession(Actor):
             self._handled(message.update_id)
             self._next_answer()
             return
+        request_id = uuid.uuid4().hex[:16]
+        turns = self._prompt(
+            message.turn if isinstance(message, FileQuestion) else message.text, message.topic_id
+        )
+        charge = self._spending.charge_for(request_id, message.user.id, provider, model)
+        refusal = self._spending.reserve(charge, sum(estimate_tokens(t.text) for t in turns))
+        if refusal is not None:  # over budget, or a model the asker's tier may not use
+            self._say(refusal, reply_to=message.message_id if self.chat_id < 0 else None)
+            self._handled(message.update_id)
+            self._next_answer()
+            return
         answer = _Answer(
-            request_id=uuid.uuid4().hex[:16],
+            request_id=request_id,
             user_id=message.user.id,
             message_id=message.message_id,
             question=message.text,
@@ -619,25 +787,26 @@ class ChatSession(Actor):
             generation=self._generations.get(message.topic_id, 0),
             topic_id=message.topic_id,
             update_id=message.update_id,
+            charge=charge,
         )
         self._answer = answer
         # The question's own correlation id, not that of the answer that just ended.
         cid = f"u{message.update_id}"
-        self._gateway.tell(ShowTyping(chat_id=self.chat_id), correlation_id=cid)
+        self._gateway.tell(
+            ShowTyping(chat_id=self.chat_id, topic_id=message.topic_id), correlation_id=cid
+        )
         address.tell(
             Generate(
                 request_id=answer.request_id,
                 chat_id=self.chat_id,
                 model=model or None,
-                turns=self._prompt(
-                    message.turn if isinstance(message, FileQuestion) else message.text,
-                    message.topic_id,
-                ),
+                turns=turns,
                 question=message.text,
+                topic_id=message.topic_id,
             ),
             correlation_id=cid,
         )
-        self.context.tell_later(
+        answer.overdue = self.context.tell_later(
             self._settings.generation_timeout, GenerationOverdue(request_id=answer.request_id)
         )
 
@@ -658,6 +827,7 @@ class ChatSession(Actor):
                     draft_id=answer.request_id,
                     markdown="".join(answer.parts),
                     reply_to_message_id=self._reply_target(answer),
+                    topic_id=answer.topic_id,
                 )
             )
 
@@ -672,11 +842,23 @@ class ChatSession(Actor):
                 # Asked by an incarnation that crashed since: still show it and keep it.
                 self._gateway.tell(
                     FinishAnswer(
-                        chat_id=self.chat_id, draft_id=message.request_id, markdown=message.text
+                        chat_id=self.chat_id,
+                        draft_id=message.request_id,
+                        markdown=message.text,
+                        topic_id=message.topic_id,
                     )
                 )
-                if message.question:  # the topic is not known: the chat's own context
-                    self._remember(message.question, message.text, 0)
+                if message.question:
+                    self._remember(message.question, message.text, message.topic_id)
+            # Given up on or not, the call was made: what it used counts against the budget.
+            self._spending.settle_unowned(
+                message.request_id,
+                message.provider,
+                message.model,
+                message.tokens_in or 0,
+                message.tokens_out or estimate_tokens(message.text),
+                fallback_user=self.chat_id,
+            )
             return
         text = message.text if message.text.strip() else "(the model returned an empty answer)"
         self._gateway.tell(
@@ -685,6 +867,7 @@ class ChatSession(Actor):
                 draft_id=answer.request_id,
                 markdown=text,
                 reply_to_message_id=self._reply_target(answer),
+                topic_id=answer.topic_id,
             )
         )
         self._handled(answer.update_id)
@@ -700,14 +883,14 @@ class ChatSession(Actor):
             message.tokens_in if message.tokens_in is not None else prompt_tokens,
             message.tokens_out if message.tokens_out is not None else estimate_tokens(message.text),
         )
-        self._answer = None
-        self._next_answer()
-        self._sync_busy()
+        self._end_answer(answer)
 
     @receive
     def on_failed(self, message: AnswerFailed) -> None:
         answer = self._answer
         if answer is None or answer.request_id != message.request_id:
+            # Asked by an incarnation that crashed since: give its reservation back.
+            self._spending.release_unowned(message.request_id)
             return
         self._fail(answer, message.error, message.detail, message.latency_ms)
 
@@ -739,10 +922,16 @@ class ChatSession(Actor):
                 markdown="".join(answer.parts),
                 notice=texts.provider_failure(error),
                 reply_to_message_id=self._reply_target(answer),
+                topic_id=answer.topic_id,
             )
         )
         self._handled(answer.update_id)
         self._record(answer, latency_ms, "failed", f"{error}: {detail}"[:500], 0, 0)
+        self._end_answer(answer)
+
+    def _end_answer(self, answer: _Answer) -> None:
+        if answer.overdue is not None:
+            answer.overdue.cancel()  # else its timer holds the message for generation_timeout
         self._answer = None
         self._next_answer()
         self._sync_busy()
@@ -756,6 +945,12 @@ class ChatSession(Actor):
         tokens_in: int,
         tokens_out: int,
     ) -> None:
+        """Log the call, and settle what it cost (or give back what it reserved)."""
+        if answer.charge is not None:
+            if status == "ok":
+                self._spending.settle(answer.charge, tokens_in, tokens_out)
+            else:
+                self._spending.release(answer.charge)
         self._storage.tell(
             RecordLlmRequest(
                 chat_id=self.chat_id,
@@ -811,7 +1006,9 @@ class ChatSession(Actor):
             self._generations[topic] = self._generations.get(topic, 0) + 1
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
-            self._open_menu(message.update_id)
+            self._open_menu(message.update_id, user.id)
+        elif command == "usage":
+            self._say(self._spending.report(user.id))
         elif command == "mode":
             self._show_modes()
         elif command == "cancel":
@@ -831,13 +1028,18 @@ class ChatSession(Actor):
 
     # -- /model --------------------------------------------------------------------------------
 
-    def _open_menu(self, update_id: int) -> None:
+    def _open_menu(self, update_id: int, user_id: int) -> None:
         if not self._providers:
             self._say(texts.NO_MODELS)
             return
         if self._menu is not None and not self._menu.shown:
             self._handled(self._menu.update_id)  # superseded: never shown
-        menu = _Menu(menu_id=uuid.uuid4().hex[:8], update_id=update_id, reply_to=self._asking)
+        menu = _Menu(
+            menu_id=uuid.uuid4().hex[:8],
+            update_id=update_id,
+            user_id=user_id,
+            reply_to=self._asking,
+        )
         self._menu = menu
         self._keep(update_id)
         for address in self._providers.values():
@@ -869,10 +1071,13 @@ class ChatSession(Actor):
     def _show_menu(self, menu: _Menu) -> None:
         menu.shown = True
         current = self._model()
+        allows = self._spending.model_filter(menu.user_id)
         rows: list[tuple[Button, ...]] = []
         for provider in self._providers:
             listed = menu.listed.get(provider)
             for model in listed.models if listed else ():
+                if not allows(provider, model):
+                    continue
                 token = menu_token(provider, model)
                 self._choices[token] = (provider, model)
                 mark = "✓ " if (provider, model) == current else ""
@@ -971,6 +1176,11 @@ class ChatSession(Actor):
             )
             return
         provider, model = choice
+        if not self._spending.model_filter(user.id)(provider, model):  # another's menu, say
+            self._gateway.tell(
+                AnswerButton(callback_id=message.callback_id, text=texts.MODEL_NOT_IN_TIER)
+            )
+            return
         self._storage.tell(SetChatModel(chat_id=self.chat_id, provider=provider, model=model))
         self._chat = ChatSettings(
             provider=provider, model=model, mode=self._chat.mode if self._chat else None

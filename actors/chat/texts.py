@@ -21,6 +21,21 @@ ACCESS_APPROVED: Final = (
 ACCESS_DECLINED: Final = "Sorry, an admin declined your access request."
 ACCESS_RESTORED: Final = "An admin restored your access. Just write to me to carry on."
 WELCOME: Final = "Hi {name}! Ask me anything. Send /help to see what I can do."
+GROUP_WELCOME: Final = (
+    "Hi everyone! Mention me or reply to one of my messages and I'll answer. "
+    "Send /help to see what I can do."
+)
+GROUP_NEEDS_APPROVAL: Final = (
+    "Hi! An admin must approve this group before I answer here. I've asked them."
+)
+GROUP_STILL_PENDING: Final = (
+    "This group is waiting for an admin's approval; I'll answer once they approve it."
+)
+GROUP_APPROVED: Final = (
+    "An admin approved this group. Mention me or reply to one of my messages and I'll answer."
+)
+GROUP_DECLINED: Final = "Sorry, an admin declined this group: I won't answer here."
+GROUP_RESTORED: Final = "An admin let this group back in. Mention me and I'll answer again."
 CONTEXT_CLEARED: Final = "Context cleared. Let's start fresh."
 ADMINS_ONLY: Final = "That command is for admins only."
 ADMIN_FAILED: Final = "That didn't work ({error}). Please try again in a moment."
@@ -39,6 +54,7 @@ LOST_MESSAGES: Final = (
 )
 REFRESH_OFF: Final = "Model refresh is not available in this setup."
 MENU_EXPIRED: Final = "This menu has expired. Send /model again."
+MODEL_NOT_IN_TIER: Final = "Your tier does not include this model."
 MODE_MENU: Final = "Current mode: {mode}\nChoose how I answer in this chat:"
 MODE_SET: Final = "Mode set: {mode}"
 MODE_MENU_EXPIRED: Final = "This mode is no longer offered. Send /mode again."
@@ -50,6 +66,7 @@ HELP: Final = """I'm an assistant that answers with a large language model.
 /model — choose the model I use in this chat (now: {model})
 /mode — choose how I answer in this chat (now: {mode})
 /clear — forget our conversation so far
+/usage — how many tokens you have used today and this month, and your limits
 /ping — check that I'm up
 /help — this message
 
@@ -61,10 +78,14 @@ ADMIN_COMMANDS: Final = """Admin:
 /admin reject <id> — decline a request
 /admin block <id> — shut a user out at once (they are not told)
 /admin unblock <id> — let a blocked user back in
+/admin groups [pending|active|blocked|left] [page] — list groups, 20 a page
+(approve, reject, block and unblock take a group's id too: it starts with -)
+/admin tier <id> <tier> — move a user to another tier (its budgets and models)
+/admin usage <id> — one user's use today and this month
 /admin models — each provider's known models and its default
 /admin refresh — ask every provider for its models now and show what changed
 /admin health — overall health and each checked component
-/admin login — with ADMIN_PASSWORD set: unlock block, unblock and refresh for a while
+/admin login — with ADMIN_PASSWORD set: unlock block, unblock, tier and refresh for a while
 /admin logout — lock them again now
 
 Debug:

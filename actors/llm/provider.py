@@ -32,6 +32,7 @@ class Generate(Message, frozen=True, kw_only=True):
     model: str | None
     turns: tuple[Turn, ...]
     question: str = ""  # handed back in AnswerDone, for a session that lost track of it
+    topic_id: int = 0  # the forum topic asked in, echoed in the answer for the same reason
 
 
 class CancelGenerate(Message, frozen=True, kw_only=True):
@@ -194,7 +195,13 @@ class ProviderActor(Actor):
                 async for item in stream:
                     if isinstance(item, TextDelta) and item.text:
                         parts.append(item.text)
-                        session.tell(AnswerChunk(request_id=request.request_id, text=item.text))
+                        session.tell(
+                            AnswerChunk(
+                                request_id=request.request_id,
+                                text=item.text,
+                                topic_id=request.topic_id,
+                            )
+                        )
                     elif isinstance(item, Usage):
                         usage = item
         except ProviderError as exc:
@@ -217,6 +224,7 @@ class ProviderActor(Actor):
                 model=model,
                 text="".join(parts),
                 question=request.question,
+                topic_id=request.topic_id,
                 tokens_in=usage.tokens_in if usage else None,
                 tokens_out=usage.tokens_out if usage else None,
                 latency_ms=elapsed_ms(),
@@ -233,6 +241,7 @@ class ProviderActor(Actor):
             error=type(exc).__name__,
             detail=str(exc),
             latency_ms=latency_ms,
+            topic_id=request.topic_id,
         )
 
     @receive

@@ -3,6 +3,9 @@
 Sessions speak in chats and drafts, never in Telegram message ids for their own
 answers: the gateway keeps track of which message shows which draft, renders Markdown,
 splits long text and paces everything within Telegram's limits.
+
+In a forum, a reply lands in the topic of the message it answers, but "typing…" and a
+message that is no reply go to General unless they name their ``topic_id``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class SendText(Message, frozen=True, kw_only=True):
     format: TextFormat = "markdown"
     buttons: Keyboard = ()
     reply_to_message_id: int | None = None
+    topic_id: int = 0  # the forum topic (message_thread_id) to post in; 0: none
 
 
 class EditText(Message, frozen=True, kw_only=True):
@@ -47,9 +51,10 @@ class EditText(Message, frozen=True, kw_only=True):
 
 
 class ShowTyping(Message, frozen=True, kw_only=True):
-    """Show "typing…" in the chat while an answer is being prepared."""
+    """Show "typing…" in the chat (in forum topic ``topic_id``) while an answer is prepared."""
 
     chat_id: int
+    topic_id: int = 0  # the forum topic (message_thread_id) to post in; 0: none
 
 
 class ShowDraft(Message, frozen=True, kw_only=True):
@@ -63,6 +68,7 @@ class ShowDraft(Message, frozen=True, kw_only=True):
     draft_id: str
     markdown: str
     reply_to_message_id: int | None = None
+    topic_id: int = 0  # the forum topic (message_thread_id) to post in; 0: none
 
 
 class FinishAnswer(Message, frozen=True, kw_only=True):
@@ -73,6 +79,7 @@ class FinishAnswer(Message, frozen=True, kw_only=True):
     markdown: str
     notice: str = ""
     reply_to_message_id: int | None = None
+    topic_id: int = 0  # the forum topic (message_thread_id) to post in; 0: none
 
 
 class AnswerButton(Message, frozen=True, kw_only=True):

@@ -10,9 +10,18 @@ own token bucket and the global one. What Telegram says decides what happens nex
   first): "can't parse entities" is retried once as plain text, "message is not
   modified" counts as done, anything else is logged and dropped.
 - ``TimedOut``/``NetworkError``: retried with exponential backoff capped at 30 s, for
-  about 17 minutes of outage, then logged and dropped. A send that reached Telegram but
-  whose answer was lost is sent again: the Bot API has no idempotency key (see
-  docs/architecture.md).
+  about 17 minutes of outage, then logged and dropped, if the call certainly did not reach
+  Telegram (see :mod:`actors.telegram.delivery`) or is safe to repeat (an edit, "typing…").
+- A new message whose request may have reached Telegram is not blindly sent again, as the
+  Bot API has no idempotency key and no way to look up a message whose id we never got.
+  After a read timeout (Telegram had the whole request) it is not sent again at all: it
+  most likely shows, and when Telegram is slow every copy would show (at most once, then;
+  the rare loss is a line that died with the request unprocessed). After a connection
+  dropped while awaiting the answer (most often a kept-alive connection Telegram had
+  closed, so the request was never read) it is sent once more, never a third time (so at
+  worst twice, where a blind retry showed it up to 41 times). A streamed answer whose first
+  message was so left unknown gets no further drafts (they could only add copies); its
+  final text is sent as a new message unless it is what that first message showed.
 - "typing…" is skipped when something to show is already queued behind it, and no more
   calls are in flight than the HTTP pool has connections.
 """
@@ -37,6 +46,7 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from actors.telegram.delivery import Delivery, delivery_of
 from actors.telegram.messages import (
     AnswerButton,
     DeleteMessage,
@@ -67,14 +77,21 @@ class _Call:
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None
     reply_to: int | None = None
+    topic_id: int = 0
     typing: bool = False
     draft_key: tuple[int, str] | None = None
     attempts: int = 0
+    resent: bool = False  # sent again once after it may have reached Telegram
+
+    @property
+    def repeatable(self) -> bool:
+        """True if making the call twice shows the same as making it once."""
+        return self.typing or self.edit_message_id is not None
 
 
 @dataclass(kw_only=True)
 class _Draft:
-    message_id: int
+    message_id: int | None  # None: its first message may show, but its id is not known
     shown: str
 
 
@@ -265,6 +282,8 @@ class Outbox:
             logger.warning("telegram refused chat {}: {}", call.chat_id, exc.message)
             self.dropped += 1
         except NetworkError as exc:  # after BadRequest, its subclass: permanent errors first
+            if not self._may_resend(call, exc):
+                return False
             call.attempts += 1
             if call.attempts > self._pacing.network_retries:
                 logger.error(
@@ -289,6 +308,31 @@ class Outbox:
             self.dropped += 1
         return False
 
+    def _may_resend(self, call: _Call, exc: NetworkError) -> bool:
+        """False if ``call`` may have reached Telegram and must not be made again."""
+        delivery = delivery_of(exc)
+        if call.repeatable or delivery is Delivery.NOT_SENT:
+            return True
+        if delivery is Delivery.MAYBE_SENT and not call.resent:
+            call.resent = True
+            logger.warning(
+                "connection lost after sending to chat {} ({}); sending once more, "
+                "so it may show twice",
+                call.chat_id,
+                exc,
+            )
+            return True
+        logger.warning(
+            "a message to chat {} may have reached Telegram ({}: {}); not sending it again, "
+            "so it may be missing",
+            call.chat_id,
+            delivery.value,
+            exc,
+        )
+        if call.draft_key is not None:
+            self._remember_draft(call.draft_key, _Draft(message_id=None, shown=call.text))
+        return False
+
     async def _bad_request(self, call: _Call, exc: BadRequest) -> bool:
         text = exc.message.lower()
         if "not modified" in text:
@@ -305,6 +349,9 @@ class Outbox:
         if "message to edit not found" in text and call.edit_message_id is not None:
             call.edit_message_id = None
             return True
+        if "thread not found" in text and call.topic_id:  # the topic was deleted meanwhile
+            call.topic_id = 0
+            return True
         logger.error("telegram bad request in chat {}: {}", call.chat_id, exc.message)
         self.dropped += 1
         return False
@@ -312,7 +359,9 @@ class Outbox:
     async def _perform(self, call: _Call) -> None:
         bot = self._bot
         if call.typing:
-            await bot.send_chat_action(call.chat_id, ChatAction.TYPING)
+            await bot.send_chat_action(
+                call.chat_id, ChatAction.TYPING, message_thread_id=call.topic_id or None
+            )
             return
         if call.edit_message_id is not None:
             await bot.edit_message_text(
@@ -331,6 +380,7 @@ class Outbox:
                 parse_mode=call.parse_mode,
                 reply_markup=call.markup,
                 link_preview_options=NO_PREVIEW,
+                message_thread_id=call.topic_id or None,
                 # If the question was deleted meanwhile, answer anyway rather than fail.
                 reply_parameters=None
                 if call.reply_to is None
@@ -341,10 +391,13 @@ class Outbox:
         if call.draft_key is not None:
             if call.edit_message_id is None and self.on_new_draft is not None:
                 self.on_new_draft(*call.draft_key, message_id)
-            self._drafts[call.draft_key] = _Draft(message_id=message_id, shown=call.text)
-            self._drafts.move_to_end(call.draft_key)
-            while len(self._drafts) > MAX_DRAFTS:
-                self._drafts.popitem(last=False)
+            self._remember_draft(call.draft_key, _Draft(message_id=message_id, shown=call.text))
+
+    def _remember_draft(self, key: tuple[int, str], draft: _Draft) -> None:
+        self._drafts[key] = draft
+        self._drafts.move_to_end(key)
+        while len(self._drafts) > MAX_DRAFTS:
+            self._drafts.popitem(last=False)
 
     async def _delete(self, command: DeleteMessage) -> None:
         """deleteMessage, at once; a 429 or a network error is retried a few times only."""
@@ -379,11 +432,14 @@ class Outbox:
 
     def _expand(self, command: GatewayCommand) -> list[_Call]:
         if isinstance(command, ShowTyping):
-            return [_Call(chat_id=command.chat_id, typing=True)]
+            return [_Call(chat_id=command.chat_id, topic_id=command.topic_id, typing=True)]
         if isinstance(command, SendText):
             chunks, mode = self._chunks(command.text, command.format)
             calls = [
-                _Call(chat_id=command.chat_id, text=chunk, parse_mode=mode) for chunk in chunks
+                _Call(
+                    chat_id=command.chat_id, text=chunk, parse_mode=mode, topic_id=command.topic_id
+                )
+                for chunk in chunks
             ]
             if calls:
                 calls[0].reply_to = command.reply_to_message_id
@@ -422,14 +478,15 @@ class Outbox:
         if not chunks:
             return []
         draft = self._drafts.get(key)
-        if draft is not None and draft.shown == chunks[0]:
-            return []
+        if draft is not None and (draft.message_id is None or draft.shown == chunks[0]):
+            return []  # nothing new, or a message we cannot edit that may already show
         return [
             _Call(
                 chat_id=command.chat_id,
                 text=chunks[0],
                 edit_message_id=draft.message_id if draft else None,
                 reply_to=None if draft else command.reply_to_message_id,
+                topic_id=command.topic_id,
                 draft_key=key,
             )
         ]
@@ -445,11 +502,20 @@ class Outbox:
         calls: list[_Call] = []
         for index, chunk in enumerate(chunks):
             if index == 0 and draft is not None:
-                if draft.shown != chunk:
+                if draft.shown == chunk:
+                    continue  # shown already (most likely, if its id is not known)
+                if draft.message_id is not None:
                     calls.append(
                         _Call(chat_id=command.chat_id, text=chunk, edit_message_id=draft.message_id)
                     )
-                continue
+                    continue
             reply_to = command.reply_to_message_id if index == 0 else None
-            calls.append(_Call(chat_id=command.chat_id, text=chunk, reply_to=reply_to))
+            calls.append(
+                _Call(
+                    chat_id=command.chat_id,
+                    text=chunk,
+                    reply_to=reply_to,
+                    topic_id=command.topic_id,
+                )
+            )
         return calls

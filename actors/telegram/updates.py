@@ -15,7 +15,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from loguru import logger
-from telegram import Bot, Document, Message, MessageEntity, PhotoSize, Update, User, Voice
+from telegram import (
+    Bot,
+    ChatMember,
+    ChatMemberRestricted,
+    ChatMemberUpdated,
+    Document,
+    Message,
+    MessageEntity,
+    PhotoSize,
+    Update,
+    User,
+    Voice,
+)
 from telegram.constants import MessageEntityType
 from telegram.error import (
     Conflict,
@@ -27,6 +39,7 @@ from telegram.error import (
 )
 
 from actors.chat.messages import (
+    BotMembershipChanged,
     ButtonPressed,
     ChatKind,
     IncomingCommand,
@@ -38,7 +51,8 @@ from actors.chat.messages import (
 )
 from actors.telegram.outbox import seconds
 
-ALLOWED_UPDATES = ("message", "callback_query")
+# my_chat_member: the bot was added to a group or removed from it (docs/usage.md, "Groups").
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 MAX_BACKOFF = 30.0
 
 
@@ -111,14 +125,53 @@ def _addressed(message: Message, bot_username: str) -> bool:
     return to_bot or bool(_mentions(message, bot_username))
 
 
-def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:  # noqa: PLR0911 - one return per kind of update
+_PRESENT = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER})
+
+
+def _is_in(member: ChatMember) -> bool:
+    """Whether this status has the bot in the chat (a restricted member may still be in it)."""
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in _PRESENT
+
+
+def membership(update_id: int, change: ChatMemberUpdated) -> BotMembershipChanged | None:
+    """The bot was added to a group or removed from one; None for anything else.
+
+    Private chats (a user blocking or restarting the bot) and channels are not groups, and
+    a change that leaves the bot where it was (promoted, restricted) is no news.
+    """
+    chat = change.chat
+    was_in, is_in = _is_in(change.old_chat_member), _is_in(change.new_chat_member)
+    if chat.type not in (chat.GROUP, chat.SUPERGROUP) or was_in == is_in:
+        return None
+    return BotMembershipChanged(
+        update_id=update_id,
+        chat_id=chat.id,
+        chat_kind=cast("ChatKind", chat.type),
+        title=chat.title,
+        by=user_ref(change.from_user),
+        status="added" if is_in else "removed",
+    )
+
+
+def translate(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:
     """The session message for ``update`` and the chat it belongs to, or None to ignore.
 
     In a group only what is addressed to the bot gets through: a command for it, a mention
     of its @username (cut from the text the model sees), or a reply to one of its messages.
     Everything else there (people talking among themselves, files not meant for the bot,
     service messages such as new members or pins) is None: recorded done, never answered.
+    The bot's own membership of a group changing (my_chat_member) goes to the group's session.
     """
+    if update.my_chat_member is not None:
+        changed = membership(update.update_id, update.my_chat_member)
+        return None if changed is None else (changed.chat_id, changed)
+    return _from_people(update, bot_username)
+
+
+def _from_people(update: Update, bot_username: str) -> tuple[int, SessionMessage] | None:  # noqa: PLR0911 - one return per kind of update
+    """:func:`translate` for what people send: a button pressed, or a message."""
     if update.callback_query is not None:
         query = update.callback_query
         source = query.message

@@ -11,12 +11,15 @@ from actors.config import (
     LLMConfig,
     LoggingConfig,
     OpsConfig,
+    PriceConfig,
     ProviderConfig,
     Secret,
     SessionsConfig,
     ShutdownConfig,
     StorageConfig,
     TelegramConfig,
+    TierConfig,
+    UsageConfig,
     api_key_env_var,
     load_config,
 )
@@ -552,3 +555,183 @@ def test_a_bad_mode_is_one_line_naming_file_key_and_problem(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     assert expected in error_of(tmp_path, text)
+
+
+TIERS = """
+[usage]
+default_tier = "free"
+reserve_output_tokens = 512
+timezone = "Europe/Berlin"
+
+[tiers.free]
+title = "Free"
+daily_tokens = 20000
+monthly_tokens = 300000
+models = ["deepseek/*", "gemini/gemini-2.5-flash"]
+
+[tiers.vip]
+
+[prices]
+"deepseek/deepseek-chat" = { input = 0.27, output = 1.10 }
+"gemini/*" = { input = 0.30, output = 2 }
+"""
+
+
+def test_without_usage_sections_there_are_no_tiers_or_prices(tmp_path: Path) -> None:
+    config = load(tmp_path, "")
+
+    assert config.usage == UsageConfig()
+    assert config.usage.default_tier == ""
+    assert config.usage.reserve_output_tokens == 1024
+    assert config.usage.timezone == "UTC"
+    assert dict(config.tiers) == {}
+    assert dict(config.prices) == {}
+
+
+def test_tier_tables_are_named_by_their_table_and_titled_by_their_name_by_default(
+    tmp_path: Path,
+) -> None:
+    config = load(tmp_path, TIERS)
+
+    assert config.usage == UsageConfig(
+        default_tier="free", reserve_output_tokens=512, timezone="Europe/Berlin"
+    )
+    assert list(config.tiers) == ["free", "vip"]
+    assert config.tiers["free"] == TierConfig(
+        name="free",
+        title="Free",
+        daily_tokens=20000,
+        monthly_tokens=300000,
+        models=("deepseek/*", "gemini/gemini-2.5-flash"),
+    )
+    assert config.tiers["vip"] == TierConfig(name="vip", title="vip")
+
+
+def test_prices_keep_their_file_order_and_take_integers(tmp_path: Path) -> None:
+    config = load(tmp_path, TIERS)
+
+    assert list(config.prices.items()) == [
+        ("deepseek/deepseek-chat", PriceConfig(input=0.27, output=1.1)),
+        ("gemini/*", PriceConfig(input=0.3, output=2.0)),
+    ]
+
+
+def test_tiers_and_prices_mappings_are_read_only(tmp_path: Path) -> None:
+    config = load(tmp_path, TIERS)
+
+    with pytest.raises(TypeError):
+        config.tiers["gold"] = config.tiers["vip"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        config.prices["x/y"] = PriceConfig(input=0, output=0)  # type: ignore[index]
+
+
+def test_the_builtin_tier_may_be_named_as_the_default_without_tier_tables(tmp_path: Path) -> None:
+    config = load(tmp_path, '[usage]\ndefault_tier = "default"\n')
+
+    assert config.usage.default_tier == "default"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "[usage]\nreserve_output_tokens = -1\n",
+            "[usage] reserve_output_tokens: expected a non-negative integer, got -1",
+            id="negative reserve",
+        ),
+        pytest.param(
+            "[tiers.free]\ndaily_tokens = -5\n",
+            "[tiers.free] daily_tokens: expected a non-negative integer, got -5",
+            id="negative daily budget",
+        ),
+        pytest.param(
+            "[tiers.free]\nmonthly_tokens = 1.5\n",
+            "[tiers.free] monthly_tokens: expected a non-negative integer, got 1.5",
+            id="fractional monthly budget",
+        ),
+        pytest.param(
+            '[prices]\n"a/b" = { input = -0.1, output = 1 }\n',
+            '[prices."a/b"] input: expected a non-negative number, got -0.1',
+            id="negative price",
+        ),
+        pytest.param(
+            '[prices]\n"a/b" = { input = 1 }\n',
+            '[prices."a/b"] output: missing; this key is required',
+            id="price without output",
+        ),
+        pytest.param(
+            '[prices]\n"a/b" = 0.3\n',
+            '[prices."a/b"]: expected a table, got 0.3',
+            id="price that is not a table",
+        ),
+        pytest.param(
+            '[prices]\n"a/b" = { input = 1, output = 2, cached = 0.1 }\n',
+            '[prices."a/b"] cached: unknown key',
+            id="unknown price key",
+        ),
+        pytest.param(
+            "prices = 3\n",
+            '[prices]: expected a table of prices by "provider/model", got 3',
+            id="prices not a table",
+        ),
+        pytest.param(
+            '[prices]\n"deepseek-chat" = { input = 1, output = 2 }\n',
+            '[prices] deepseek-chat: expected a "provider/model" key or glob such as "deepseek/*"',
+            id="price key without a slash",
+        ),
+        pytest.param(
+            "tiers = 3\n",
+            "[tiers]: expected a table of tier tables, got 3",
+            id="tiers not a table",
+        ),
+        pytest.param(
+            "[tiers.free]\ntitel = 'Free'\n",
+            '[tiers.free] titel: unknown key (did you mean "title"?)',
+            id="unknown tier key",
+        ),
+        pytest.param(
+            "[tiers.free]\nname = 'x'\n",
+            "[tiers.free] name: unknown key (a tier is named by its table)",
+            id="tier name in its table",
+        ),
+        pytest.param(
+            "[tiers.Free]\n",
+            "[tiers.Free]: a tier is named in lower-case letters, digits, _ and - (admins type "
+            'it in /admin tier), got "Free"',
+            id="tier name with a capital",
+        ),
+        pytest.param(
+            '[tiers."paid plan"]\n',
+            '[tiers."paid plan"]: a tier is named in lower-case letters, digits, _ and - '
+            '(admins type it in /admin tier), got "paid plan"',
+            id="tier name with a space",
+        ),
+        pytest.param(
+            '[tiers.free]\nmodels = ["deepseek/*", "gemini"]\n',
+            '[tiers.free] models: expected "provider/model" globs such as "deepseek/*", '
+            'got "gemini"',
+            id="model pattern without a slash",
+        ),
+        pytest.param(
+            '[usage]\ndefault_tier = "gold"\n[tiers.free]\n[tiers.vip]\n',
+            '[usage] default_tier: "gold" is not a configured tier (configured: "free", "vip")',
+            id="unknown default tier",
+        ),
+        pytest.param(
+            '[usage]\ndefault_tier = "free"\n',
+            '[usage] default_tier: "free" is not a configured tier (no [tiers.NAME] table, '
+            'so only the built-in "default")',
+            id="default tier without tier tables",
+        ),
+        pytest.param(
+            '[usage]\ntimezone = "Mars/Olympus"\n',
+            '[usage] timezone: unknown time zone "Mars/Olympus" (expected an IANA name such as '
+            '"UTC")',
+            id="unknown time zone",
+        ),
+    ],
+)
+def test_a_bad_usage_tier_or_price_is_one_line_naming_file_key_and_problem(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert error_of(tmp_path, text) == f"{tmp_path / 'config.toml'}: {expected}"

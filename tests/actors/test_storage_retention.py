@@ -21,7 +21,7 @@ from actors.storage import (
     StorageActor,
 )
 from runtime import ActorSystem, Address, ChildSpec, SupervisorSpec
-from storage import IncomingUpdate, LlmRequestStats
+from storage import IncomingUpdate, LlmRequestStats, Store
 
 DAY = 86_400.0
 
@@ -126,3 +126,25 @@ def test_answered_inbox_rows_are_kept_two_days_whatever_the_cutoff(storage: Addr
     purged: Purged = storage.ask(PurgeOld(before=time.time() + 1), timeout=5)
 
     assert purged.inbox == 0  # Telegram may deliver an update again for 24 hours
+
+
+def test_usage_ledger_rows_are_kept_62_days_whatever_the_cutoff(
+    storage: Address, tmp_path: Path
+) -> None:
+    for request_id, age_days in (("old", 63.0), ("this-month", 20.0)):
+        clock = functools.partial(lambda age: time.time() - age * DAY, age_days)
+        with Store.open(tmp_path / "bot.sqlite3", clock=clock) as store:
+            store.settle_usage(
+                request_id=request_id,
+                user_id=1,
+                tier="free",
+                provider="deepseek",
+                model="deepseek-chat",
+                tokens_in=1,
+                tokens_out=1,
+                cost=0.0,
+            )
+
+    purged: Purged = storage.ask(PurgeOld(before=time.time() + 1), timeout=5)
+
+    assert purged.usage == 1  # monthly budgets must still see the whole month

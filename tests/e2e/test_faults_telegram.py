@@ -133,12 +133,6 @@ def test_an_answer_outlives_a_telegram_outage_longer_than_the_retry_budget(
     assert_answered_once(bot, telegram, alice, since, ["Echo: anyone there?"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (the documented 'may show twice' gap, multiplied): a sendMessage that times "
-    "out while reading Telegram's answer is retried as if it had not been sent; when Telegram "
-    "is slower than request_timeout every attempt gets through, up to 6 copies",
-)
 def test_a_telegram_slower_than_the_request_timeout_still_shows_an_answer_once(
     bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
 ) -> None:

@@ -111,3 +111,21 @@ def test_two_forum_topics_keep_separate_contexts_and_clear_empties_only_its_own(
     telegram.wait_for_message(forum.id, containing="Context cleared")
     assert ask("where to?", travel) == ["where to?"]
     assert ask("and its name?", ideas)[:2] == ["an app for plants", "Echo: an app for plants"]
+
+
+def test_in_a_forum_typing_and_the_answer_go_to_the_topic_that_asked(
+    bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    approve(telegram, alice, admin)
+    forum = telegram.group(-100889, "Forum", is_forum=True)
+    topic = 30
+    # Silent for a second first, so that "typing…" (held 0.5 s) shows.
+    bot.deepseek.reply("Packed and ready", delay=1.0, chunks=3, chunk_delay=0.3)
+
+    telegram.send_text(alice, f"{BOT} what to pack?", chat=forum, thread_id=topic)
+    [answer] = telegram.wait_for_message(forum.id, containing="Packed and ready")
+
+    typing = telegram.chat_actions(forum.id)
+    assert typing, "typing was shown"
+    assert {action.message_thread_id for action in typing} == {topic}, "not in General"
+    assert answer.message_thread_id == topic

@@ -455,6 +455,13 @@ def _texts(value: Any) -> list[str]:
 
 
 def _usage(body: dict[str, Any], answer: Answer) -> dict[str, int]:
+    if answer.usage is not None:
+        prompt, candidates = answer.usage
+        return {
+            "promptTokenCount": prompt,
+            "candidatesTokenCount": candidates,
+            "totalTokenCount": prompt + candidates,
+        }
     prompt = sum(estimate_tokens(text) for text in _texts(body.get("contents")))
     prompt += sum(estimate_tokens(text) for text in _texts(body.get("systemInstruction")))
     candidates = estimate_tokens(answer.text)

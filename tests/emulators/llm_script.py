@@ -121,6 +121,7 @@ class Answer:
     delay: float
     chunk_delay: float
     cut_after: int | None = None
+    usage: tuple[int, int] | None = None  # (prompt, completion) to report, else estimated
 
     @property
     def text(self) -> str:
@@ -143,6 +144,7 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     latency: float = 0.0
     chunk_delay: float = 0.0
+    usage: tuple[int, int] | None = None
     in_flight: int = 0
     max_in_flight: int = 0
 
@@ -245,6 +247,14 @@ class LLMScript:
         """Standing rule: echo as usual, but only after ``delay`` seconds (for load tests)."""
         self.when(contains, Reply(text=None, delay=delay))
 
+    def set_usage(self, tokens_in: int, tokens_out: int) -> None:
+        """Report these token counts for every answer from now on, instead of estimates.
+
+        For tests of usage accounting, which compare the bot's figures with the provider's.
+        """
+        with self._changed:
+            self._state.usage = (tokens_in, tokens_out)
+
     def set_latency(self, seconds: float, *, chunk_delay: float = 0.0) -> None:
         """Delay before answering every request, and between stream chunks by default."""
         with self._changed:
@@ -330,6 +340,7 @@ class LLMScript:
         """Resolve a :class:`Reply` against the request and the global settings."""
         with self._changed:
             chunk_delay = self._state.chunk_delay
+            usage = self._state.usage
         if reply.text is None:
             text = f"Echo: {request.last_user_text}"
             reasoning = f"Thinking about: {request.last_user_text}" if default_reasoning else None
@@ -340,6 +351,7 @@ class LLMScript:
             reasoning_chunks=split_chunks(reasoning, None) if reasoning else (),
             delay=reply.delay,
             chunk_delay=chunk_delay if reply.chunk_delay is None else reply.chunk_delay,
+            usage=usage,
         )
 
     def _arrive(self) -> Callable[[], None]:

@@ -403,6 +403,13 @@ def _last_user_text(body: dict[str, Any] | None) -> str:
 
 
 def _usage(body: dict[str, Any], answer: Answer) -> dict[str, Any]:
+    if answer.usage is not None:
+        prompt, completion = answer.usage
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
     prompt = sum(
         estimate_tokens(m["content"]) if isinstance(m.get("content"), str) else 1
         for m in body.get("messages", [])

@@ -18,8 +18,12 @@ tdlib's parsers, including byte offsets in errors), 4096 UTF-16 unit limit, trim
 entities (mentions, /commands, hashtags, URLs), getUpdates offset/long-poll/409 semantics,
 editMessageText dropping an inline keyboard it is not given again, optional flood limits.
 
+The bot's own membership of a group is: :meth:`TelegramEmulator.add_bot_to_group` and
+:meth:`TelegramEmulator.remove_bot_from_group` send ``my_chat_member`` updates, and sending to a
+group the bot is not in fails with 403 as it does on Telegram.
+
 What is not emulated: webhooks, inline mode, payments, media other than documents and photos,
-message reactions, chat members and permissions.
+message reactions, other chat members and permissions.
 
 Failure injection: :meth:`TelegramEmulator.fail_next`, :meth:`TelegramEmulator.drop_next`,
 :meth:`TelegramEmulator.set_delay`, and :class:`RateLimits`.
@@ -1259,6 +1263,7 @@ class _Chat:
     actions: list[ChatAction] = field(default_factory=list)
     next_message_id: int = 1
     blocked: bool = False
+    bot_status: str = "member"  # in a group: "member", "left" or "kicked"
     bucket: _Bucket | None = None
 
 
@@ -1455,13 +1460,63 @@ class TelegramEmulator:
         is_forum: bool = False,
         supergroup: bool = True,
         username: str | None = None,
+        with_bot: bool = True,
     ) -> SimChat:
-        """Create a group the bot is a member of (ids of supergroups start with -100)."""
+        """Create a group (ids of supergroups start with -100).
+
+        The bot is a member from the start, as if added before the test; with ``with_bot``
+        False it is not, until :meth:`add_bot_to_group`.
+        """
         kind = "supergroup" if supergroup or is_forum else "group"
         info = SimChat(id=id, type=kind, title=title, username=username, is_forum=is_forum)
         with self._cond:
             self._register_chat(info)
+            self._chats[id].bot_status = "member" if with_bot else "left"
         return info
+
+    def add_bot_to_group(self, group: SimChat | int, *, by: SimUser | int) -> int:
+        """``by`` adds the bot to ``group``: a ``my_chat_member`` update from "left" to "member".
+
+        Returns:
+            The update_id of the ``my_chat_member`` update queued for the bot.
+        """
+        return self._set_bot_status(group, by, "member")
+
+    def remove_bot_from_group(
+        self, group: SimChat | int, *, by: SimUser | int, kicked: bool = True
+    ) -> int:
+        """``by`` removes the bot (kicks it, or it is "left"): a ``my_chat_member`` update.
+
+        From then on the bot's sends to the group fail with 403, as on Telegram.
+
+        Returns:
+            The update_id of the ``my_chat_member`` update queued for the bot.
+        """
+        return self._set_bot_status(group, by, "kicked" if kicked else "left")
+
+    def _set_bot_status(self, group: SimChat | int, by: SimUser | int, status: str) -> int:
+        with self._cond:
+            sender = self._user(by)
+            chat = self._target_chat(sender, group)
+            if chat.info.type == "private":
+                raise ValueError(f"chat {chat.info.id} is not a group")
+            old = chat.bot_status
+            if (old == "member") == (status == "member"):
+                raise ValueError(f"the bot's status in chat {chat.info.id} is already {old!r}")
+            chat.bot_status = status
+            bot = self._bot_json()
+            return self._push_update(
+                "my_chat_member",
+                {
+                    "my_chat_member": {
+                        "chat": chat.info.to_json(),
+                        "from": sender.to_json(),
+                        "date": int(time.time()),
+                        "old_chat_member": _member_json(old, bot),
+                        "new_chat_member": _member_json(status, bot),
+                    }
+                },
+            )
 
     def set_blocked(self, user: SimUser | int, *, blocked: bool = True) -> None:
         """Make sends to the user's private chat fail with 403 like a user who blocked the bot."""
@@ -2428,6 +2483,10 @@ class TelegramEmulator:
             raise _bad("chat not found")
         if chat.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat.bot_status == "kicked":
+            raise _ApiError(403, f"Forbidden: bot was kicked from the {chat.info.type} chat")
+        if chat.bot_status == "left":
+            raise _ApiError(403, f"Forbidden: bot is not a member of the {chat.info.type} chat")
         return chat
 
     def _reply_target(self, params: _Params, chat: _Chat) -> int | None:
@@ -2558,6 +2617,14 @@ def _scope_key(scope: Mapping[str, Any] | None) -> str:
     if not scope or scope.get("type") == "default":
         return "default"
     return json.dumps(_thaw(scope), sort_keys=True)
+
+
+def _member_json(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A Bot API ``ChatMember`` of ``status`` "member", "left" or "kicked" (banned for good)."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 def _document_json(info: FileInfo) -> dict[str, Any]:

@@ -438,6 +438,34 @@ async def test_allowed_updates_filter_what_get_updates_returns(
 
 
 @pytest.mark.anyio
+async def test_adding_and_kicking_the_bot_are_my_chat_member_updates_ptb_decodes(
+    emu: TelegramEmulator, bot: Bot
+) -> None:
+    team = emu.group(-100777, "Team", with_bot=False)
+    with pytest.raises(Forbidden, match="not a member"):
+        await bot.send_message(team.id, "hello?")
+
+    emu.add_bot_to_group(team, by=ALICE)
+    await bot.send_message(team.id, "hello")
+    emu.remove_bot_from_group(team, by=ALICE)
+    updates = await bot.get_updates(allowed_updates=["message", "my_chat_member"])
+
+    changes = [u.my_chat_member for u in updates if u.my_chat_member is not None]
+    assert [(c.old_chat_member.status, c.new_chat_member.status) for c in changes] == [
+        ("left", "member"),
+        ("member", "kicked"),
+    ]
+    assert {(c.chat.id, c.chat.title, c.from_user.id) for c in changes} == {
+        (team.id, "Team", ALICE)
+    }
+    assert changes[0].new_chat_member.user.id == (await bot.get_me()).id
+    with pytest.raises(Forbidden, match="kicked"):
+        await bot.send_message(team.id, "still here?")
+    with pytest.raises(ValueError, match="already"):
+        emu.remove_bot_from_group(team, by=ALICE, kicked=False)
+
+
+@pytest.mark.anyio
 async def test_second_get_updates_terminates_the_waiting_one_with_conflict(
     emu: TelegramEmulator, bot: Bot
 ) -> None:

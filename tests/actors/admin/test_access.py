@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from actors.admin.access import Decision, chats_to_tell, decide
+from actors.admin.access import Decision, chats_to_tell, decide, decide_group
 from actors.chat import texts
+from storage import Chat, ChatKind, ChatSettings, GroupAccess
 from tests.actors.admin.support import node, snapshot, user
 
 ADMINS = frozenset({1000})
@@ -74,3 +75,48 @@ def test_the_users_own_chat_and_live_group_chats_are_told() -> None:
 def test_the_users_own_chat_is_told_even_when_its_session_is_not_alive() -> None:
     assert chats_to_tell(snapshot(node("/", node("/sessions"))), "/sessions", 42) == (42,)
     assert chats_to_tell(snapshot(None), "/sessions", 42) == (42,)
+
+
+def _group(access: GroupAccess | None, *, kind: ChatKind = "supergroup") -> Chat:
+    return Chat(
+        chat_id=-100777,
+        kind=kind,
+        title="Team",
+        settings=ChatSettings(),
+        created_at=0.0,
+        updated_at=0.0,
+        access=access,
+    )
+
+
+def test_approving_a_pending_group_makes_it_active_and_tells_the_group() -> None:
+    decision = decide_group("approve", -100777, _group("pending"))
+
+    assert decision == Decision(
+        verdict="✅ Approved Team (-100777).", state="active", notice=texts.GROUP_APPROVED
+    )
+
+
+def test_a_group_from_before_group_access_can_be_decided_on() -> None:
+    decision = decide_group("reject", -100777, _group(None))
+
+    assert (decision.state, decision.notice) == ("blocked", texts.GROUP_DECLINED)
+
+
+def test_a_group_the_bot_left_is_decided_on_but_not_told() -> None:
+    decision = decide_group("approve", -100777, _group("left"))
+
+    assert (decision.state, decision.notice) == ("active", None)
+
+
+def test_blocking_a_group_is_silent_and_unblocking_needs_a_blocked_group() -> None:
+    assert decide_group("block", -100777, _group("active")).notice is None
+    assert decide_group("unblock", -100777, _group("pending")) == Decision(
+        verdict="Team (-100777) is not blocked."
+    )
+    assert decide_group("reject", -100777, _group("blocked")).state is None
+
+
+def test_nothing_changes_for_a_group_never_seen_or_a_private_chat() -> None:
+    assert decide_group("approve", -5, None) == Decision(verdict="No group with id -5 is known.")
+    assert decide_group("approve", -5, _group(None, kind="private")).state is None

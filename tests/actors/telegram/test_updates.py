@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from actors.chat.messages import IncomingFile, IncomingText
+from actors.chat.messages import BotMembershipChanged, IncomingFile, IncomingText, UserRef
 from actors.telegram.updates import Poller, Record, translate
 from storage import IncomingUpdate, Store
 from tests.emulators.telegram import TelegramEmulator
@@ -226,3 +226,70 @@ def test_a_forum_message_replying_only_to_its_topic_is_not_addressed_one_to_the_
     assert translated is not None
     assert isinstance(translated[1], IncomingText)
     assert translated[1].topic_id == 2  # the topic's own context
+
+
+# --- translate: the bot's own membership (my_chat_member) -------------------------------------
+
+
+def _membership_update(chat: dict[str, object], old: str, new: str, **member: object) -> Update:
+    change = {
+        "chat": chat,
+        "from": ALICE,
+        "date": 0,
+        "old_chat_member": {"status": old, "user": THE_BOT, **member},
+        "new_chat_member": {"status": new, "user": THE_BOT, **member},
+    }
+    update = Update.de_json({"update_id": 9, "my_chat_member": change}, None)
+    assert update is not None
+    return update
+
+
+def test_the_bot_added_to_a_group_goes_to_that_groups_session() -> None:
+    translated = translate(_membership_update(GROUP, "left", "member"), BOT_USERNAME)
+
+    assert translated == (
+        -100777,
+        BotMembershipChanged(
+            update_id=9,
+            chat_id=-100777,
+            chat_kind="supergroup",
+            title="Team",
+            by=UserRef(id=2001, first_name="Alice"),
+            status="added",
+        ),
+    )
+
+
+def test_the_bot_kicked_from_a_group_is_a_removal() -> None:
+    translated = translate(
+        _membership_update(GROUP, "member", "kicked", until_date=0), BOT_USERNAME
+    )
+
+    assert translated is not None
+    assert isinstance(translated[1], BotMembershipChanged)
+    assert translated[1].status == "removed"
+
+
+def test_membership_news_of_a_private_chat_or_without_a_change_is_not_handed_on() -> None:
+    private = {"id": 2001, "type": "private", "first_name": "Alice"}
+    blocked_by_user = _membership_update(private, "member", "kicked", until_date=0)
+    promoted = _membership_update(GROUP, "member", "administrator", **_ADMIN_RIGHTS)
+
+    assert translate(blocked_by_user, BOT_USERNAME) is None
+    assert translate(promoted, BOT_USERNAME) is None
+
+
+_ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
