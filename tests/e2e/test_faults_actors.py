@@ -9,7 +9,9 @@ gives up, the process exits 1 saying why), and an admin command no actor expecte
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from tests.e2e.faults import assert_answered_once, assert_still_serving, mark, replies_since
 from tests.e2e.harness import TOKEN, BotProcess, approve
@@ -81,3 +83,39 @@ def test_a_token_revoked_for_good_escalates_to_the_root_and_the_bot_exits_1_sayi
     assert "Telegram rejected the bot token" in reason
     assert bot.log_lines("escalating: /io")
     assert TOKEN.partition(":")[2] not in bot.log(), "the token stays out of the log"
+
+
+INJECT = Path(__file__).with_name("inject")  # its sitecustomize.py wraps the session
+POISON = "\N{BOMB}"
+
+
+def test_a_poison_update_ends_in_dead_letters_with_the_user_told_and_other_chats_carry_on(
+    bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    paths = [str(INJECT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    bot_process.env.update(PYTHONPATH=os.pathsep.join(paths), BOT_TEST_POISON=POISON)
+    bot = bot_process.start()
+    bob = telegram.user(2002, "Bob", "bob")
+    approve(telegram, alice, admin)
+    approve(telegram, bob, admin)
+    alice_mark, bob_mark = mark(telegram, alice.id), mark(telegram, bob.id)
+
+    telegram.send_text(alice, f"{POISON} this crashes my session every time")
+    telegram.send_text(bob, "meanwhile, in another chat")
+
+    telegram.wait_for_message(alice.id, containing="couldn't handle it")
+    telegram.wait_for_message(bob.id, containing="Echo: meanwhile, in another chat")
+    telegram.send_text(alice, "and now?")
+    telegram.wait_for_message(alice.id, containing="Echo: and now?")
+    assert len(bot.log_lines("injected fault: a poison update")) >= 3, "retried, then given up"
+    telegram.send_text(admin, "/debug deadletters")
+    [dead] = telegram.wait_for_message(admin.id, containing="poison")
+    assert "IncomingText" in dead.text
+
+    bot.restart()  # the failure line was its answer: it is not replayed
+    assert_still_serving(bot, telegram, admin)
+    alice_replies = replies_since(telegram, alice.id, alice_mark)
+    assert sum("couldn't handle it" in text for text in alice_replies) == 1, alice_replies
+    assert_answered_once(bot, telegram, bob, bob_mark, ["Echo: meanwhile, in another chat"])
+    asked = [r.last_user_text for r in bot.deepseek.generate_requests]
+    assert not [text for text in asked if POISON in text], "the poison never reached the model"
