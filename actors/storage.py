@@ -136,13 +136,21 @@ class CountGroups(Message, frozen=True, kw_only=True):
 
 
 class AppendTurn(Message, frozen=True, kw_only=True):
-    """Tell: add one turn to a chat's context, then trim it to ``budget`` tokens."""
+    """Tell: add one turn to a chat's context, then trim it to ``budget`` tokens.
+
+    ``tokens`` is the sender's count (a file's estimate included); None estimates it from
+    ``text``. ``file_path`` and ``file_mime`` name the stored file a user turn was about,
+    for follow-ups (both or neither).
+    """
 
     chat_id: int
     role: Role
     text: str
     budget: int
     topic_id: int = 0
+    tokens: int | None = None
+    file_path: str | None = None
+    file_mime: str | None = None
 
 
 class ClearContext(Message, frozen=True, kw_only=True):
@@ -587,7 +595,15 @@ class StorageActor(Actor):
     @patient
     def append_turn(self, message: AppendTurn) -> None:
         topic = message.topic_id
-        self.store.append_turn(message.chat_id, message.role, message.text, topic_id=topic)
+        self.store.append_turn(
+            message.chat_id,
+            message.role,
+            message.text,
+            tokens=message.tokens,
+            topic_id=topic,
+            file_path=message.file_path,
+            file_mime=message.file_mime,
+        )
         self.store.trim_context(message.chat_id, message.budget, topic_id=topic)
 
     @receive

@@ -5,6 +5,12 @@ thread id, 0 for the chat's own context (every chat that is not a forum). Each t
 carries a token count so the context can be trimmed to a budget without a tokenizer.
 Unless the caller knows the real count, it is :func:`estimate_tokens`, an estimate.
 ``system`` turns (the chat's instructions) survive trimming.
+
+A user turn about a file a model read as itself (an image, a voice message) also records
+where that file is (``file_path``, relative to ``[storage] files_dir``, and ``file_mime``),
+so a follow-up can send the file again; its ``tokens`` then include the file's estimate.
+The file may be gone by then (retention deletes old files): the reference is a hint, and
+the turn's text must stand on its own.
 """
 
 from __future__ import annotations
@@ -43,13 +49,23 @@ class Turn(Record, frozen=True, kw_only=True):
     tokens: int
     created_at: float
     topic_id: int = 0
+    file_path: str | None = None  # the file the turn was about, relative to files_dir
+    file_mime: str | None = None  # its MIME type; set exactly when file_path is
 
 
 class ContextTable(ChatTable):
     """The ``turns`` table; mixed into :class:`storage.Store`. Turns need a registered chat."""
 
     def append_turn(
-        self, chat_id: int, role: Role, text: str, *, tokens: int | None = None, topic_id: int = 0
+        self,
+        chat_id: int,
+        role: Role,
+        text: str,
+        *,
+        tokens: int | None = None,
+        topic_id: int = 0,
+        file_path: str | None = None,
+        file_mime: str | None = None,
     ) -> Turn:
         """Add a turn at the end of the chat's context.
 
@@ -57,12 +73,16 @@ class ContextTable(ChatTable):
             chat_id: a chat registered with ``upsert_chat``.
             role: who spoke.
             text: what was said.
-            tokens: the real token count if the provider reported one; else estimated.
+            tokens: the real token count if the provider reported one, or the caller's
+                estimate (text and file); else estimated from ``text``.
             topic_id: the forum topic whose context it joins; 0 for the chat's own.
+            file_path: the stored file the turn was about, relative to ``files_dir``.
+            file_mime: that file's MIME type; given exactly when ``file_path`` is.
 
         Raises:
             RecordNotFound: the chat is not registered.
-            ConstraintViolation: ``role`` is unknown or ``tokens`` is negative.
+            ConstraintViolation: ``role`` is unknown, ``tokens`` is negative, or only one
+                of ``file_path`` and ``file_mime`` is given.
         """
         count = estimate_tokens(text) if tokens is None else tokens
         action = f"append a {role} turn to chat {chat_id}"
@@ -78,9 +98,10 @@ class ContextTable(ChatTable):
             turn = self._record(
                 db,
                 Turn,
-                "INSERT INTO turns (chat_id, topic_id, role, text, tokens, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                (chat_id, topic_id, role, text, count, self._now()),
+                "INSERT INTO turns"
+                " (chat_id, topic_id, role, text, tokens, created_at, file_path, file_mime)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (chat_id, topic_id, role, text, count, self._now(), file_path, file_mime),
             )
         assert turn is not None, "INSERT ... RETURNING yields the row"
         return turn

@@ -184,6 +184,15 @@ ALTER TABLE chats ADD COLUMN decided_by INTEGER;   -- an admin, the adder, or wh
 CREATE INDEX chats_by_access ON chats (access, added_at) WHERE access IS NOT NULL;
 """
 
+_TURN_FILES = """
+-- A user turn about a file a model read as itself (an image, a voice message): where the
+-- file is, so follow-ups can send it again to a model that reads it. NULL for every other
+-- turn. Not a foreign key: retention deletes files (and may delete their rows) first.
+ALTER TABLE turns ADD COLUMN file_path TEXT;        -- relative to [storage] files_dir
+ALTER TABLE turns ADD COLUMN file_mime TEXT
+    CHECK ((file_path IS NULL) = (file_mime IS NULL));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -214,6 +223,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         version=6,
         description="group access: who added the bot, and an admin's decision",
         apply=_GROUP_ACCESS,
+    ),
+    Migration(
+        version=7,
+        description="context turns remember the file a model read natively",
+        apply=_TURN_FILES,
     ),
 )
 

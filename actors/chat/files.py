@@ -18,11 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from loguru import logger
+
+from actors.chat.context import FileRef
 from actors.chat.messages import IncomingFile, UserRef
 from actors.config import FilesConfig, ProviderConfig
 from actors.files import (
     Announced,
     CannotRead,
+    Capabilities,
     FileContent,
     FileStore,
     FileTurn,
@@ -64,7 +68,8 @@ class FileQuestion:
     """A file made into a question, queued like a text: the fields the queue relies on.
 
     ``text`` is what the context keeps for follow-ups (the question's stored form); ``turn``
-    is what is sent now, attachments included.
+    is what is sent now, attachments included. ``file`` is the kept file when follow-ups
+    need it (``text`` does not carry its content), and ``file_tokens`` its estimated cost.
     """
 
     update_id: int
@@ -73,6 +78,8 @@ class FileQuestion:
     text: str
     turn: Turn
     topic_id: int = 0
+    file: FileRef | None = None
+    file_tokens: int = 0
 
 
 @dataclass(kw_only=True)
@@ -152,6 +159,22 @@ class FileDesk:
             sha256=stored.sha256,
             path=stored.path,
         )
+
+    def capabilities(self, provider: str, model: str) -> Capabilities:
+        """What ``model`` of ``provider`` reads as itself; nothing for an unknown provider."""
+        config = self.settings.providers.get(provider)
+        return Capabilities() if config is None else capabilities_of(config, model)
+
+    def recall(self, path: str) -> bytes | None:
+        """A kept file's bytes, or None if it is gone (retention) or unreadable.
+
+        Never raises: a follow-up then goes with the turn's remembered text alone.
+        """
+        try:
+            return self._store.read(path)
+        except (OSError, ValueError) as exc:
+            logger.debug("kept file {} not sent again: {}", path, exc)
+            return None
 
     def forget(self, path: str) -> None:
         """Remove a kept file whose row could not be recorded."""

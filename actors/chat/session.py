@@ -23,6 +23,7 @@ from loguru import logger
 from actors.admin.commands import BUTTON_PREFIX, access_data
 from actors.admin.messages import AdminButton, AdminCommand
 from actors.chat import texts
+from actors.chat.context import FileRef, Remembered, recall, remembered, trim
 from actors.chat.files import DAY_SECONDS, FileDesk, FileQuestion, FileSettings
 from actors.chat.messages import (
     AccessChanged,
@@ -44,7 +45,7 @@ from actors.chat.messages import (
 )
 from actors.chat.spending import Charge, Spending
 from actors.config import ModeConfig
-from actors.files import CannotRead, Refused
+from actors.files import CannotRead, Refused, attachment_tokens
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
 from actors.llm.provider import CancelGenerate, Generate, ListModels
 from actors.llm.wire import Turn as LlmTurn
@@ -128,6 +129,8 @@ class _Answer:
     topic_id: int = 0
     update_id: int = 0
     charge: Charge | None = None  # None only for answers without a provider call
+    file: FileRef | None = None  # the kept file the question was about, for follow-ups
+    file_tokens: int = 0  # its estimated cost in the context budget
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
     overdue: TimerHandle | None = None  # cancelled when the answer ends: see tell_later
@@ -202,6 +205,13 @@ def menu_token(provider: str, model: str) -> str:
     return "m:" + digest.hexdigest()[:16]
 
 
+def _tokens_of(turn: LlmTurn) -> int:
+    """A turn's estimated tokens: its text, and each file it carries."""
+    return estimate_tokens(turn.text) + sum(
+        attachment_tokens(a.mime_type, len(a.data)) for a in turn.attachments
+    )
+
+
 class ChatSession(Actor):
     """See the module docstring. The chat id is this actor's pool key."""
 
@@ -224,7 +234,7 @@ class ChatSession(Actor):
         self._admin = admin
         self._providers = providers
         self._chat: ChatSettings | None = None
-        self._contexts: dict[int, list[LlmTurn]] = {}  # topic id (0: the chat's) -> turns
+        self._contexts: dict[int, list[Remembered]] = {}  # topic id (0: the chat's) -> turns
         self._waiting: deque[IncomingText | FileQuestion] = deque()
         self._files = FileDesk(files) if files is not None else None  # None: files refused
         # Per topic, bumped by /clear: answers to questions asked before are not kept.
@@ -256,10 +266,10 @@ class ChatSession(Actor):
                 OpenChat(chat_id=self.chat_id, kind=kind), timeout=self._settings.storage_timeout
             )
             self._chat = state.settings
-            self._contexts[0] = [LlmTurn(role=t.role, text=t.text) for t in state.turns]
+            self._contexts[0] = remembered(state.turns)
         return self._chat
 
-    def _context(self, topic_id: int) -> list[LlmTurn]:
+    def _context(self, topic_id: int) -> list[Remembered]:
         """The turns of the chat's context, or of a forum topic's (loaded when first needed).
 
         :meth:`_open` loads the chat's own (topic 0); a topic's are asked of storage the
@@ -271,7 +281,7 @@ class ChatSession(Actor):
                 LoadContext(chat_id=self.chat_id, topic_id=topic_id),
                 timeout=self._settings.storage_timeout,
             )
-            turns = self._contexts[topic_id] = [LlmTurn(role=t.role, text=t.text) for t in stored]
+            turns = self._contexts[topic_id] = remembered(stored)
         return turns
 
     def _model(self) -> tuple[str, str]:
@@ -295,37 +305,65 @@ class ChatSession(Actor):
                 return modes[name]
         return next(iter(modes.values()), None)
 
-    def _remember(self, question: str, answer: str, topic_id: int) -> None:
+    def _remember(
+        self,
+        question: str,
+        answer: str,
+        topic_id: int,
+        *,
+        file: FileRef | None = None,
+        file_tokens: int = 0,
+    ) -> None:
         """Commit a question and its answer to the context, in memory and in storage.
 
         Only answered questions enter the context: a question whose answer failed is
-        dropped, so the next message starts clean instead of dragging it along.
+        dropped, so the next message starts clean instead of dragging it along. A question
+        about a file keeps a reference to it (``file``), and its cost counts in the budget.
         """
         budget = self._settings.context_budget
         turns = self._context(topic_id)
-        for role, text in (("user", question), ("assistant", answer)):
+        asked = Remembered(
+            role="user", text=question, tokens=estimate_tokens(question) + file_tokens, file=file
+        )
+        said = Remembered(role="assistant", text=answer, tokens=estimate_tokens(answer))
+        for turn in (asked, said):
             self._storage.tell(
                 AppendTurn(
                     chat_id=self.chat_id,
-                    role="user" if role == "user" else "assistant",
-                    text=text,
+                    role=turn.role,
+                    text=turn.text,
                     budget=budget,
                     topic_id=topic_id,
+                    tokens=turn.tokens,
+                    file_path=turn.file.path if turn.file is not None else None,
+                    file_mime=turn.file.mime_type if turn.file is not None else None,
                 )
             )
-            turns.append(LlmTurn(role="user" if role == "user" else "assistant", text=text))
-        total = sum(estimate_tokens(t.text) for t in turns)
-        while turns and total > budget:
-            total -= estimate_tokens(turns.pop(0).text)
+            turns.append(turn)
+        trim(turns, budget)
 
-    def _prompt(self, question: str | LlmTurn, topic_id: int) -> tuple[LlmTurn, ...]:
+    def _prompt(
+        self, question: str | LlmTurn, topic_id: int, model: tuple[str, str] | None = None
+    ) -> tuple[LlmTurn, ...]:
         """System prompt, the context (same-role neighbours merged), then ``question``.
 
         ``question`` is a text, or a whole turn when it carries a file as an attachment.
+        With the ``(provider, model)`` the prompt goes to, the context's newest files that
+        model reads go again with their turns, read from disk here (see
+        :func:`actors.chat.context.recall`); without, the context is its text alone.
         """
         last = question if isinstance(question, LlmTurn) else LlmTurn(role="user", text=question)
+        files = self._files
+        if files is not None and model is not None:
+            context = recall(
+                self._context(topic_id),
+                reads=files.capabilities(*model).reads,
+                load=files.recall,
+            )
+        else:
+            context = [LlmTurn(role=t.role, text=t.text) for t in self._context(topic_id)]
         merged: list[LlmTurn] = []
-        for turn in (*self._context(topic_id), last):
+        for turn in (*context, last):
             if merged and merged[-1].role == turn.role:
                 merged[-1] = LlmTurn(
                     role=turn.role,
@@ -738,6 +776,10 @@ class ChatSession(Actor):
                 text=prepared.remembered,
                 turn=prepared.turn,
                 topic_id=incoming.topic_id,
+                file=FileRef(path=row.path, mime_type=mime_type) if prepared.reattach else None,
+                file_tokens=attachment_tokens(mime_type, len(message.data))
+                if prepared.reattach
+                else 0,
             )
         )
         self._next_answer()
@@ -767,11 +809,10 @@ class ChatSession(Actor):
             self._next_answer()
             return
         request_id = uuid.uuid4().hex[:16]
-        turns = self._prompt(
-            message.turn if isinstance(message, FileQuestion) else message.text, message.topic_id
-        )
+        question = message.turn if isinstance(message, FileQuestion) else message.text
+        turns = self._prompt(question, message.topic_id, (provider, model))
         charge = self._spending.charge_for(request_id, message.user.id, provider, model)
-        refusal = self._spending.reserve(charge, sum(estimate_tokens(t.text) for t in turns))
+        refusal = self._spending.reserve(charge, sum(_tokens_of(t) for t in turns))
         if refusal is not None:  # over budget, or a model the asker's tier may not use
             self._say(refusal, reply_to=message.message_id if self.chat_id < 0 else None)
             self._handled(message.update_id)
@@ -788,6 +829,8 @@ class ChatSession(Actor):
             topic_id=message.topic_id,
             update_id=message.update_id,
             charge=charge,
+            file=message.file if isinstance(message, FileQuestion) else None,
+            file_tokens=message.file_tokens if isinstance(message, FileQuestion) else 0,
         )
         self._answer = answer
         # The question's own correlation id, not that of the answer that just ended.
@@ -874,7 +917,13 @@ class ChatSession(Actor):
         topic = answer.topic_id
         prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question, topic))
         if answer.generation == self._generations.get(topic, 0):  # not if /clear came meanwhile
-            self._remember(answer.question, message.text, topic)
+            self._remember(
+                answer.question,
+                message.text,
+                topic,
+                file=answer.file,
+                file_tokens=answer.file_tokens,
+            )
         self._record(
             answer,
             message.latency_ms,

@@ -8,7 +8,8 @@ store's, so every step is tested as data:
 - :mod:`~actors.files.store`: bytes on disk under ``[storage] files_dir``, generated names;
 - :mod:`~actors.files.extract`: text out of PDFs and text files, cut to a token budget;
 - :mod:`~actors.files.capabilities`: what each configured model reads natively;
-- :mod:`~actors.files.prepare`: file + caption + model -> the turn to send, or a clear no.
+- :mod:`~actors.files.prepare`: file + caption + model -> the turn to send, or a clear no;
+- :mod:`~actors.files.tokens`: what a file sent as itself costs in the context budget.
 """
 
 from actors.files.capabilities import Capabilities, ModelChoice, capabilities_of, model_that_reads
@@ -29,6 +30,7 @@ from actors.files.policy import (
 )
 from actors.files.prepare import CannotRead, FileContent, FileTurn, Prepared, prepare
 from actors.files.store import FileStore, StoredFile, extension_for
+from actors.files.tokens import attachment_tokens
 
 __all__ = [
     "DEFAULT_INSTRUCTION",
@@ -46,6 +48,7 @@ __all__ = [
     "Prepared",
     "Refused",
     "StoredFile",
+    "attachment_tokens",
     "can_extract",
     "capabilities_of",
     "decide",

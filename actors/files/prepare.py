@@ -8,10 +8,12 @@ Three outcomes, decided by what the model reads (:mod:`actors.files.capabilities
 - neither (an image or a voice message to a text-only model, a scanned PDF): a one-line
   refusal naming a configured model that can read it.
 
-Follow-up questions need the file's content too, but the stored context is text only. So the
-turn comes with ``remembered``: the text kept in the context in its place. For a file a
-model read natively that is the extracted text when there is one (a PDF), otherwise a line
-saying what was sent, and the model's answer about it carries the rest.
+Follow-up questions need the file's content too. So the turn comes with ``remembered``: the
+text kept in the context in its place. For a file a model read natively that is the
+extracted text when there is one (a PDF), otherwise a line saying what was sent; then
+``reattach`` is set, and the session keeps a reference to the stored file with the turn, so
+follow-ups to a model that reads it get the file itself again (the line stands alone for
+any other model, or once the file is gone).
 """
 
 from __future__ import annotations
@@ -36,12 +38,15 @@ class FileContent(msgspec.Struct, frozen=True, kw_only=True):
 class FileTurn(msgspec.Struct, frozen=True, kw_only=True):
     """The user turn to send now, and the text to keep in the context for follow-ups.
 
-    ``truncated`` says the extracted text was cut, so the session can tell the user.
+    ``truncated`` says the extracted text was cut, so the session can tell the user;
+    ``reattach`` says ``remembered`` does not carry the file's content (an image, audio),
+    so follow-ups need the file itself.
     """
 
     turn: Turn
     remembered: str
     truncated: bool = False
+    reattach: bool = False
 
 
 class CannotRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +89,7 @@ def prepare(
         return FileTurn(
             turn=Turn(role="user", text=instruction, attachments=(attachment,)),
             remembered=remembered,
+            reattach=extracted is None,
         )
     if can_extract(file.mime_type):
         try:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from tests.actors.files.pdfs import make_pdf
 from tests.e2e.harness import BotProcess, approve
+from tests.e2e.test_model_menu import choose, open_menu
 from tests.emulators.llm_script import SeenAttachment
 from tests.emulators.telegram import SimUser, TelegramEmulator
 
 PDF = make_pdf("Revenue grew by 12 percent")
+PHOTO = b"\xff\xd8\xff\xe0 a red car"
+REMEMBERED_PHOTO = "[Image sent to the model: photo.jpg]"
 
 
 def stored_files(bot: BotProcess) -> list[Path]:
@@ -173,3 +176,73 @@ def test_a_long_text_file_is_cut_to_the_budget_and_the_user_is_told(
     sent = bot.deepseek.generate_requests[-1].last_user_text
     assert "line 0: all good" in sent
     assert "line 199" not in sent
+
+
+def gemini_user_texts(bot: BotProcess) -> list[str]:
+    """The text parts of the user turns of Gemini's last generation request."""
+    contents = bot.gemini.generate_requests[-1].body["contents"]
+    return [
+        part["text"]
+        for content in contents
+        if content["role"] == "user"
+        for part in content["parts"]
+        if "text" in part
+    ]
+
+
+def test_a_follow_up_to_a_photo_sends_the_photo_again_even_after_a_restart(
+    bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    bot = bot_process.configure("llm", default_provider="gemini").start()
+    approve(telegram, alice, admin)
+    telegram.send_photo(alice, PHOTO, caption="What is this?")
+    telegram.wait_for_message(alice.id, containing="Echo: What is this?")
+
+    telegram.send_text(alice, "and what colour is it?")
+
+    telegram.wait_for_message(alice.id, containing="Echo: and what colour is it?")
+    again = (SeenAttachment(role="user", mime_type="image/jpeg", data=PHOTO),)
+    assert bot.gemini.generate_requests[-1].attachments == again
+    assert any(REMEMBERED_PHOTO in text for text in gemini_user_texts(bot))
+
+    bot.restart()
+    telegram.send_text(alice, "is it new?")
+
+    telegram.wait_for_message(alice.id, containing="Echo: is it new?")
+    assert bot.gemini.generate_requests[-1].attachments == again
+
+
+def test_a_follow_up_to_a_text_only_model_carries_the_remembered_line_not_the_photo(
+    bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    bot = bot_process.configure("llm", default_provider="gemini").start()
+    approve(telegram, alice, admin)
+    telegram.send_photo(alice, PHOTO, caption="What is this?")
+    telegram.wait_for_message(alice.id, containing="Echo: What is this?")
+    choose(telegram, alice, open_menu(telegram, alice), "deepseek · deepseek-chat")
+
+    telegram.send_text(alice, "and what colour is it?")
+
+    telegram.wait_for_message(alice.id, containing="Echo: and what colour is it?")
+    request = bot.deepseek.generate_requests[-1]
+    assert request.attachments == ()
+    sent = request.body["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[1]["content"] == f"What is this?\n\n{REMEMBERED_PHOTO}"
+
+
+def test_a_follow_up_after_the_photo_is_gone_from_disk_carries_the_remembered_line(
+    bot_process: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
+) -> None:
+    bot = bot_process.configure("llm", default_provider="gemini").start()
+    approve(telegram, alice, admin)
+    telegram.send_photo(alice, PHOTO, caption="What is this?")
+    telegram.wait_for_message(alice.id, containing="Echo: What is this?")
+    for path in stored_files(bot):
+        path.unlink()  # as retention would
+
+    telegram.send_text(alice, "and what colour is it?")
+
+    telegram.wait_for_message(alice.id, containing="Echo: and what colour is it?")
+    assert bot.gemini.generate_requests[-1].attachments == ()
+    assert any(REMEMBERED_PHOTO in text for text in gemini_user_texts(bot))

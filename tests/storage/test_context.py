@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import RecordNotFound, Store, Turn, estimate_tokens
+from storage import ConstraintViolation, RecordNotFound, Store, Turn, estimate_tokens
 from tests.storage.fakes import START, FakeClock
 
 
@@ -117,3 +117,42 @@ def test_trimming_a_topic_leaves_the_other_contexts_alone(store: Store, chat_id:
     assert store.trim_context(chat_id, 10, topic_id=7) == 1
     assert [t.text for t in store.load_context(chat_id, topic_id=7)] == ["new"]
     assert [t.text for t in store.load_context(chat_id)] == ["kept"]
+
+
+def test_a_turn_remembers_the_file_it_was_about(store: Store, chat_id: int) -> None:
+    turn = store.append_turn(
+        chat_id,
+        "user",
+        "[Image sent to the model: photo.jpg]",
+        tokens=300,
+        file_path="2025/01/02/abc.jpg",
+        file_mime="image/jpeg",
+    )
+    store.append_turn(chat_id, "assistant", "A red car.")
+
+    first, second = store.load_context(chat_id)
+    assert first == turn
+    assert (first.file_path, first.file_mime, first.tokens) == (
+        "2025/01/02/abc.jpg",
+        "image/jpeg",
+        300,
+    )
+    assert (second.file_path, second.file_mime) == (None, None)
+
+
+def test_a_file_path_without_its_type_is_refused(store: Store, chat_id: int) -> None:
+    with pytest.raises(ConstraintViolation):
+        store.append_turn(chat_id, "user", "photo", file_path="2025/01/02/abc.jpg")
+
+    assert store.load_context(chat_id) == ()
+
+
+def test_a_turn_about_a_file_is_trimmed_by_its_whole_cost(store: Store, chat_id: int) -> None:
+    store.append_turn(
+        chat_id, "user", "photo", tokens=260, file_path="a.jpg", file_mime="image/jpeg"
+    )
+    store.append_turn(chat_id, "assistant", "a car", tokens=2)
+    store.append_turn(chat_id, "user", "colour?", tokens=2)
+
+    assert store.trim_context(chat_id, max_tokens=100) == 1
+    assert [t.text for t in store.load_context(chat_id)] == ["a car", "colour?"]

@@ -95,3 +95,23 @@ def test_migrations_must_be_numbered_from_one_without_gaps(db: Database) -> None
 
     with pytest.raises(MigrationError, match=r"numbered 1, 2, 3... in order; got \[1, 3\]"):
         apply_migrations(db, path=Path("plain.db"), now=1.0, migrations=(CREATE_NOTES, gap))
+
+
+def test_version_7_keeps_the_turns_of_a_version_6_file_with_no_file_reference(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "plain.db"
+    apply_migrations(db, path=path, now=1.0, migrations=MIGRATIONS[:6])
+    db.execute(
+        "INSERT INTO chats (chat_id, kind, created_at, updated_at) VALUES (1, 'private', 1, 1)"
+    )
+    db.execute(
+        "INSERT INTO turns (chat_id, role, text, tokens, created_at)"
+        " VALUES (1, 'user', 'hello', 2, 1)"
+    )
+
+    applied = apply_migrations(db, path=path, now=2.0)
+
+    assert [m.version for m in applied] == [7]
+    rows = list(db.query("SELECT text, file_path, file_mime FROM turns"))
+    assert rows == [{"text": "hello", "file_path": None, "file_mime": None}]

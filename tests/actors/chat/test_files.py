@@ -110,3 +110,20 @@ def test_a_kept_file_is_on_disk_under_a_generated_name_with_its_row(
     desk.forget(row.path)
 
     assert not (tmp_path / "files" / row.path).exists()
+
+
+def test_a_kept_file_is_read_back_until_it_is_gone(desk: FileDesk) -> None:
+    row = desk.keep(incoming("photo"), "image/jpeg", b"\xff\xd8", correlation_id=None)
+
+    assert desk.recall(row.path) == b"\xff\xd8"
+
+    desk.forget(row.path)
+
+    assert desk.recall(row.path) is None
+    assert desk.recall("../outside.jpg") is None
+
+
+def test_what_a_model_reads_comes_from_its_providers_section(desk: FileDesk) -> None:
+    assert desk.capabilities("gemini", "gemini-2.5-flash").reads("image/jpeg")
+    assert not desk.capabilities("deepseek", "deepseek-chat").reads("image/jpeg")
+    assert not desk.capabilities("gone", "any").reads("image/jpeg")

@@ -34,6 +34,7 @@ def test_a_pdf_to_gemini_travels_as_itself_and_its_text_is_kept_for_follow_ups()
         attachments=(Attachment(mime_type="application/pdf", data=PDF.data, name="report.pdf"),),
     )
     assert "Revenue grew" in prepared.remembered
+    assert not prepared.reattach  # the remembered text carries the content
 
 
 def test_a_pdf_to_a_text_only_model_travels_as_its_extracted_text() -> None:
@@ -97,6 +98,7 @@ def test_a_photo_to_a_vision_model_travels_as_itself() -> None:
     assert prepared.turn.attachments[0].mime_type == "image/jpeg"
     assert prepared.turn.text == "Summarise this."
     assert prepared.remembered == "Summarise this.\n\n[Image sent to the model: photo.jpg]"
+    assert prepared.reattach  # follow-ups need the photo itself
 
 
 def test_a_scanned_pdf_to_a_text_only_model_is_refused_naming_gemini() -> None:
