@@ -1,8 +1,9 @@
 """The chat session: one actor per chat, living in the ``/sessions`` keyed pool.
 
-It decides everything about a conversation: who may talk (access requests; admins'
-decisions are the admin actor's, to which ``/admin``, ``/debug`` and ``a:`` buttons are
-forwarded), the commands, the context (persisted on every turn, so a restart or a
+It decides everything about a conversation: who may talk (its :class:`Doorkeeper`, in
+``access.py``; admins' decisions are the admin actor's, to which ``/admin``, ``/debug`` and
+``a:`` buttons are forwarded), the commands (``/model`` and ``/mode`` are its
+:class:`Menus`, in ``menus.py``), the context (persisted on every turn, so a restart or a
 passivation loses nothing), and the answer in flight. Messages that arrive while an
 answer is being generated wait in order in ``_waiting``; each is answered in turn.
 """
@@ -10,21 +11,22 @@ answer is being generated wait in order in ``_waiting``; each is answered in tur
 from __future__ import annotations
 
 import functools
-import hashlib
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from loguru import logger
 
-from actors.admin.commands import BUTTON_PREFIX, access_data
+from actors.admin.commands import BUTTON_PREFIX
 from actors.admin.messages import AdminButton, AdminCommand
 from actors.chat import texts
+from actors.chat.access import Doorkeeper
 from actors.chat.context import FileRef, Remembered, recall, remembered, trim
 from actors.chat.files import DAY_SECONDS, FileDesk, FileQuestion, FileSettings
+from actors.chat.menus import MENU_WAIT_SECONDS, Menus
 from actors.chat.messages import (
     AccessChanged,
     AnswerChunk,
@@ -47,30 +49,21 @@ from actors.chat.spending import Charge, Spending
 from actors.config import ModeConfig
 from actors.files import CannotRead, Refused, attachment_tokens
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
-from actors.llm.provider import CancelGenerate, Generate, ListModels
+from actors.llm.provider import CancelGenerate, Generate
 from actors.llm.wire import Turn as LlmTurn
 from actors.storage import (
     AppendTurn,
     ChatState,
     ClearContext,
     CountFiles,
-    GetChat,
-    GetUser,
     LoadContext,
     OpenChat,
     RecordFile,
     RecordLlmRequest,
-    RegisterUser,
-    ReplaceModels,
-    SetChatMode,
-    SetChatModel,
-    SetGroupAccess,
 )
 from actors.telegram.downloads import DownloadFailed, DownloadFile, FileDownloaded
 from actors.telegram.messages import (
     AnswerButton,
-    Button,
-    EditText,
     FinishAnswer,
     SendText,
     ShowDraft,
@@ -79,25 +72,7 @@ from actors.telegram.messages import (
 )
 from actors.usage import UsagePolicy
 from runtime import Actor, ActorContext, Address, TimerHandle, current_correlation_id, receive
-from storage import (
-    Chat,
-    ChatSettings,
-    GroupAccess,
-    Turn,
-    User,
-    UserState,
-    UserUpsert,
-    estimate_tokens,
-)
-
-ACTIVE_CACHE_SECONDS = 10.0
-MENU_WAIT_SECONDS = 3.0
-# In a group waiting for approval, one "still waiting" reply per this many seconds at most.
-PENDING_GROUP_REPLY_SECONDS = 300.0
-GROUP_PENDING: Final = "group pending"
-Access = UserState | Literal["group pending"] | None
-"""Someone's access in this chat: their own state, or :data:`GROUP_PENDING` in a group that
-waits for an admin (None: they never asked)."""
+from storage import ChatSettings, Turn, estimate_tokens
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,16 +109,6 @@ class _Answer:
     parts: list[str] = field(default_factory=list)
     last_draft_at: float = 0.0
     overdue: TimerHandle | None = None  # cancelled when the answer ends: see tell_later
-
-
-@dataclass(kw_only=True)
-class _Menu:
-    menu_id: str
-    update_id: int = 0
-    user_id: int = 0  # who opened it: only models their tier may use are offered
-    reply_to: int | None = None  # in a group, the /model message it answers
-    listed: dict[str, ModelsListed] = field(default_factory=dict)
-    shown: bool = False
 
 
 class _FromUpdate(Protocol):
@@ -191,20 +156,6 @@ def answers_update(
     return wrapper
 
 
-MODE_PREFIX = "md:"
-
-
-def mode_token(name: str) -> str:
-    """callback_data for a mode button: fixed length (Telegram allows 64 bytes), any name."""
-    return MODE_PREFIX + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-def menu_token(provider: str, model: str) -> str:
-    """callback_data for a model button: fixed length, whatever the model name's length."""
-    digest = hashlib.sha1(f"{provider}\x00{model}".encode(), usedforsecurity=False)
-    return "m:" + digest.hexdigest()[:16]
-
-
 def _tokens_of(turn: LlmTurn) -> int:
     """A turn's estimated tokens: its text, and each file it carries."""
     return estimate_tokens(turn.text) + sum(
@@ -241,21 +192,32 @@ class ChatSession(Actor):
         self._generations: dict[int, int] = {}
         self._abandoned: deque[str] = deque(maxlen=64)  # request ids given up as overdue
         self._answer: _Answer | None = None
-        self._menu: _Menu | None = None
-        self._choices: dict[str, tuple[str, str]] = {}
-        self._active_until: dict[int, float] = {}
         self._kept: int | None = None  # the update the running handler left work for
         self._asking: int | None = None  # in a group, the message the running handler answers
         self._captures: dict[int, CaptureInput] = {}  # user id -> whose flow reads their text
-        # A group's access, read from storage when first needed (a private chat has none).
-        self._access: GroupAccess | None = None
-        self._access_known = self.chat_id > 0
-        self._pending_said_at = float("-inf")  # monotonic: the last GROUP_STILL_PENDING
         self._spending = Spending(
             settings.usage,
             storage,
             admin_ids=settings.admin_ids,
             storage_timeout=settings.storage_timeout,
+        )
+        self._door = Doorkeeper(
+            self.chat_id,
+            storage=storage,
+            gateway=gateway,
+            admin_ids=settings.admin_ids,
+            storage_timeout=settings.storage_timeout,
+            say=self._say,
+        )
+        self._menus = Menus(
+            self.chat_id,
+            storage=storage,
+            gateway=gateway,
+            providers=providers,
+            modes=settings.modes,
+            spending=self._spending,
+            say=self._say,
+            handled=self._handled,
         )
 
     # -- context -------------------------------------------------------------------------
@@ -376,70 +338,7 @@ class ChatSession(Actor):
         system = mode.system_prompt if mode is not None else self._settings.system_prompt
         return (LlmTurn(role="system", text=system), *merged)
 
-    # -- access ----------------------------------------------------------------------------
-
-    def _is_admin(self, user: UserRef) -> bool:
-        return user.id in self._settings.admin_ids
-
-    def _state_of(self, user: UserRef) -> Access:
-        """``user``'s access in this chat: their own, or in a group with a state, the group's.
-
-        Admins are always let in and a blocked user is always ignored. Otherwise, in an
-        active group everyone is let in and in a blocked one no one; in a pending group a
-        user approved on their own is, anyone else is :data:`GROUP_PENDING`. A group with
-        no state (from before group access, or one the bot left) keeps each user's own.
-        """
-        own = self._user_state(user)
-        if own == "blocked" or self._is_admin(user):
-            return own
-        match self._group_access():
-            case "active":
-                return "active"
-            case "blocked":
-                return "blocked"
-            case "pending":
-                return "active" if own == "active" else GROUP_PENDING
-            case _:  # no state, or the bot left the group
-                return own
-
-    def _group_access(self) -> GroupAccess | None:
-        """This group's access, read from storage once; None in a private chat."""
-        if not self._access_known:
-            chat: Chat | None = self._storage.ask(
-                GetChat(chat_id=self.chat_id), timeout=self._settings.storage_timeout
-            )
-            self._access = chat.access if chat is not None else None
-            self._access_known = True
-        return self._access
-
-    def _user_state(self, user: UserRef) -> UserState | None:
-        """The user's own access (None: never asked), whatever the chat."""
-        if self._is_admin(user):
-            if user.id not in self._active_until:
-                self._register(user, admin=True)
-                self._active_until[user.id] = float("inf")
-            return "active"
-        if self._active_until.get(user.id, 0.0) > time.monotonic():
-            return "active"
-        record: User | None = self._storage.ask(
-            GetUser(user_id=user.id), timeout=self._settings.storage_timeout
-        )
-        if record is not None and record.state == "active":
-            self._active_until[user.id] = time.monotonic() + ACTIVE_CACHE_SECONDS
-        return None if record is None else record.state
-
-    def _register(self, user: UserRef, *, admin: bool = False) -> UserUpsert:
-        result: UserUpsert = self._storage.ask(
-            RegisterUser(
-                user_id=user.id,
-                first_name=user.first_name,
-                username=user.username,
-                is_admin=admin,
-                initial_state="active" if admin else "pending",
-            ),
-            timeout=self._settings.storage_timeout,
-        )
-        return result
+    # -- access (actors/chat/access.py) -----------------------------------------------------
 
     def _say(self, text: str, *, text_format: str = "plain", reply_to: int | None = None) -> None:
         self._gateway.tell(
@@ -451,69 +350,12 @@ class ChatSession(Actor):
             )
         )
 
-    def _refuse(self, state: Access, *, chatter: bool = False) -> None:
-        """Say why someone who is not let in gets no answer, where that helps.
-
-        ``chatter`` is a text or a file rather than a command: in a group with no access
-        state it is ignored. In a pending group the bot says it waits for an admin, but only
-        once per :data:`PENDING_GROUP_REPLY_SECONDS`, however many people address it.
-        """
-        if state == GROUP_PENDING:
-            now = time.monotonic()
-            if now - self._pending_said_at >= PENDING_GROUP_REPLY_SECONDS:
-                self._pending_said_at = now
-                self._say(texts.GROUP_STILL_PENDING)
-        elif chatter and self.chat_id < 0:
-            pass  # in a group without a state, strangers' chatter is ignored
-        elif state is None:
-            self._say(texts.ASK_FOR_ACCESS)
-        elif state == "pending":
-            self._say(texts.ACCESS_STILL_PENDING)
-        # blocked users (and blocked groups) are ignored: nothing they send reaches anyone
-
-    def _request_access(self, user: UserRef) -> None:
-        if self._group_access() not in (None, "left"):  # the group's access decides here
-            state = self._state_of(user)
-            if state == "active":
-                self._say(texts.WELCOME.format(name=user.first_name))
-            else:
-                self._refuse(state)
-            return
-        result = self._register(user)
-        if result.user.state == "active":
-            self._say(texts.WELCOME.format(name=user.first_name))
-            return
-        if result.user.state == "blocked":
-            return
-        self._say(texts.ACCESS_REQUESTED if result.created else texts.ACCESS_STILL_PENDING)
-        if result.created:
-            self._tell_admins(
-                f"Access request from {user.display_name}, id {user.id}.", decide_on=user.id
-            )
-
-    def _tell_admins(self, text: str, *, decide_on: int | None = None) -> None:
-        """Send ``text`` to every admin; with Approve / Reject buttons for id ``decide_on``."""
-        buttons = (
-            (
-                (
-                    Button(text="Approve", data=access_data("approve", decide_on)),
-                    Button(text="Reject", data=access_data("reject", decide_on)),
-                ),
-            )
-            if decide_on is not None
-            else ()
-        )
-        for admin_id in sorted(self._settings.admin_ids):
-            self._gateway.tell(
-                SendText(chat_id=admin_id, text=text, format="plain", buttons=buttons)
-            )
-
     @receive
     def on_access_changed(self, message: AccessChanged) -> None:
         """An admin changed a user's access: forget the cached "active", drop their queue."""
         if message.user_id in self._settings.admin_ids:
             return
-        self._active_until.pop(message.user_id, None)
+        self._door.forget(message.user_id)
         if message.state != "active":
             self._captures.pop(message.user_id, None)
             for dropped in (m for m in self._waiting if m.user.id == message.user_id):
@@ -524,7 +366,7 @@ class ChatSession(Actor):
     @receive
     def on_group_access_changed(self, message: GroupAccessChanged) -> None:
         """An admin decided on this group: apply it; a block drops what non-admins queued."""
-        self._access, self._access_known = message.access, True
+        self._door.group_decided(message.access)
         if message.access == "blocked":
             admins = self._settings.admin_ids
             for dropped in (m for m in self._waiting if m.user.id not in admins):
@@ -536,55 +378,11 @@ class ChatSession(Actor):
     def on_membership(self, message: BotMembershipChanged) -> None:
         """The bot was added to this group or removed from it: the group's access follows.
 
-        Added by an admin or an approved user, the group is active and the bot says hello;
-        by anyone else it is pending, and admins get Approve / Reject buttons for it. An
-        admin's decision made while the bot was out (active, blocked) holds, unless an admin
-        adds the bot. Removed, it is "left" (a blocked one stays blocked): the bot cannot
-        speak there, so only admins are told.
+        What follows, and who is told, is :meth:`Doorkeeper.membership_changed`'s to say.
         Not wrapped in :func:`answers_update` (there is no message to reply to): it says
         the update is handled itself, once all is told.
         """
-        by, before = message.by, self._group_access()
-        if message.status == "removed":
-            after: GroupAccess = "blocked" if before == "blocked" else "left"
-        elif self._is_admin(by):
-            after = "active"
-        elif before in ("active", "blocked"):
-            after = before
-        else:
-            after = "active" if self._user_state(by) == "active" else "pending"
-        self._storage.ask(
-            SetGroupAccess(
-                chat_id=self.chat_id,
-                access=after,
-                by=by.id,
-                added=message.status == "added",
-                kind=message.chat_kind,
-                title=message.title,
-            ),
-            timeout=self._settings.storage_timeout,
-        )
-        self._access, self._access_known = after, True
-        who = f"{by.first_name} ({by.id})"
-        group = f"{message.title or 'a group'} ({self.chat_id})"
-        logger.info(
-            "chat {}: bot {} by user {}; access {}", self.chat_id, message.status, by.id, after
-        )
-        if message.status == "removed":
-            self._tell_admins(f"{who} removed the bot from {group}.")
-        elif after == "active":
-            self._say(texts.GROUP_WELCOME)
-            self._tell_admins(f"{who} added the bot to {group}.")
-        elif after == "pending":
-            self._say(texts.GROUP_NEEDS_APPROVAL)
-            self._tell_admins(
-                f"{who} added the bot to {group}. Let the group in?", decide_on=self.chat_id
-            )
-        else:
-            self._tell_admins(
-                f"{who} added the bot to {group}, which is blocked: "
-                f"/admin unblock {self.chat_id} lets it in."
-            )
+        self._door.membership_changed(message)
         self._handled(message.update_id)
 
     def _keep(self, update_id: int) -> None:
@@ -618,8 +416,9 @@ class ChatSession(Actor):
         held.extend(self._files.waiting if self._files is not None else ())
         if self._answer is not None:
             held.append(self._answer.update_id)
-        if self._menu is not None and not self._menu.shown:
-            held.append(self._menu.update_id)
+        unshown = self._menus.unshown
+        if unshown is not None:
+            held.append(unshown)
         for update_id in held:
             self._handled(update_id)
 
@@ -688,9 +487,9 @@ class ChatSession(Actor):
             )
             return
         self._open(message.chat_kind)
-        state = self._state_of(message.user)
+        state = self._door.state_of(message.user)
         if state != "active":
-            self._refuse(state, chatter=True)
+            self._door.refuse(state, chatter=True)
             return
         self._waiting.append(message)
         self._keep(message.update_id)
@@ -700,7 +499,7 @@ class ChatSession(Actor):
     @receive
     @answers_update
     def on_unsupported(self, message: UnsupportedContent) -> None:
-        if self._state_of(message.user) == "active":
+        if self._door.state_of(message.user) == "active":
             self._say(texts.UNSUPPORTED, reply_to=message.message_id)
 
     # -- files: documents, photos, voice (actors/chat/files.py) ------------------------------
@@ -710,9 +509,9 @@ class ChatSession(Actor):
     def on_file(self, message: IncomingFile) -> None:
         """Refuse a file from what its update announces, or have the gateway fetch it."""
         self._open(message.chat_kind)
-        state = self._state_of(message.user)
+        state = self._door.state_of(message.user)
         if state != "active":
-            self._refuse(state, chatter=True)
+            self._door.refuse(state, chatter=True)
             return
         if self._files is None:
             self._say(texts.FILES_OFF, reply_to=message.message_id)
@@ -1026,15 +825,15 @@ class ChatSession(Actor):
             self._say(texts.BOT_READY)
             return
         if command == "start":
-            if self._is_admin(user):
-                self._state_of(user)
+            if self._door.is_admin(user):
+                self._door.state_of(user)
                 self._say(texts.WELCOME.format(name=user.first_name))
             else:
-                self._request_access(user)
+                self._door.request_access(user)
             return
-        state = self._state_of(user)
+        state = self._door.state_of(user)
         if state != "active":
-            self._refuse(state)
+            self._door.refuse(state)
             return
         self._run(message)
 
@@ -1047,7 +846,7 @@ class ChatSession(Actor):
             help_text = texts.HELP.format(
                 model=f"{provider} · {model}", mode=mode.title if mode else "default"
             )
-            self._say(help_text + (texts.ADMIN_HELP if self._is_admin(user) else ""))
+            self._say(help_text + (texts.ADMIN_HELP if self._door.is_admin(user) else ""))
         elif command == "clear":
             topic = message.topic_id
             self._storage.tell(ClearContext(chat_id=self.chat_id, topic_id=topic))
@@ -1055,11 +854,14 @@ class ChatSession(Actor):
             self._generations[topic] = self._generations.get(topic, 0) + 1
             self._say(texts.CONTEXT_CLEARED)
         elif command == "model":
-            self._open_menu(message.update_id, user.id)
+            menu_id = self._menus.open_models(message.update_id, user.id, reply_to=self._asking)
+            if menu_id is not None:
+                self._keep(message.update_id)
+                self.context.tell_later(MENU_WAIT_SECONDS, ModelMenuDue(menu_id=menu_id))
         elif command == "usage":
             self._say(self._spending.report(user.id))
         elif command == "mode":
-            self._show_modes()
+            self._menus.show_modes(self._mode(), reply_to=self._asking)
         elif command == "cancel":
             self._cancel_flow(user)
         elif command in ("admin", "debug"):
@@ -1075,124 +877,15 @@ class ChatSession(Actor):
         else:
             self._say(texts.UNKNOWN_COMMAND.format(command=command))
 
-    # -- /model --------------------------------------------------------------------------------
-
-    def _open_menu(self, update_id: int, user_id: int) -> None:
-        if not self._providers:
-            self._say(texts.NO_MODELS)
-            return
-        if self._menu is not None and not self._menu.shown:
-            self._handled(self._menu.update_id)  # superseded: never shown
-        menu = _Menu(
-            menu_id=uuid.uuid4().hex[:8],
-            update_id=update_id,
-            user_id=user_id,
-            reply_to=self._asking,
-        )
-        self._menu = menu
-        self._keep(update_id)
-        for address in self._providers.values():
-            address.tell(ListModels(chat_id=self.chat_id))
-        self.context.tell_later(MENU_WAIT_SECONDS, ModelMenuDue(menu_id=menu.menu_id))
+    # -- /model and /mode (actors/chat/menus.py) --------------------------------------------
 
     @receive
     def on_models(self, message: ModelsListed) -> None:
-        menu = self._menu
-        if menu is None or menu.shown:
-            return
-        menu.listed[message.provider] = message
-        if message.error is None and message.models:
-            # The model cache /admin models reads: what the provider offers now.
-            self._storage.tell(
-                ReplaceModels(
-                    provider=message.provider, models=tuple((m, m) for m in message.models)
-                )
-            )
-        if set(menu.listed) >= set(self._providers):
-            self._show_menu(menu)
+        self._menus.listed(message, self._model())
 
     @receive
     def on_menu_due(self, message: ModelMenuDue) -> None:
-        menu = self._menu
-        if menu is not None and menu.menu_id == message.menu_id and not menu.shown:
-            self._show_menu(menu)
-
-    def _show_menu(self, menu: _Menu) -> None:
-        menu.shown = True
-        current = self._model()
-        allows = self._spending.model_filter(menu.user_id)
-        rows: list[tuple[Button, ...]] = []
-        for provider in self._providers:
-            listed = menu.listed.get(provider)
-            for model in listed.models if listed else ():
-                if not allows(provider, model):
-                    continue
-                token = menu_token(provider, model)
-                self._choices[token] = (provider, model)
-                mark = "✓ " if (provider, model) == current else ""
-                rows.append((Button(text=f"{mark}{provider} · {model}", data=token),))
-        if not rows:
-            self._say(texts.NO_MODELS)
-            self._handled(menu.update_id)
-            return
-        self._gateway.tell(
-            SendText(
-                chat_id=self.chat_id,
-                text=f"Current model: {current[0]} · {current[1]}\nChoose a model:",
-                format="plain",
-                buttons=tuple(rows),
-                reply_to_message_id=menu.reply_to,
-            )
-        )
-        self._handled(menu.update_id)
-
-    # -- /mode ---------------------------------------------------------------------------------
-
-    def _show_modes(self) -> None:
-        """The configured modes as buttons, one a row, the chat's current one ticked."""
-        current = self._mode()
-        if current is None:
-            self._say(texts.NO_CHAT_MODES)
-            return
-        rows = tuple(
-            (Button(text=("✓ " if mode == current else "") + mode.title, data=mode_token(name)),)
-            for name, mode in self._settings.modes.items()
-        )
-        self._gateway.tell(
-            SendText(
-                chat_id=self.chat_id,
-                text=texts.MODE_MENU.format(mode=current.title),
-                format="plain",
-                buttons=rows,
-                reply_to_message_id=self._asking,
-            )
-        )
-
-    def _choose_mode(self, message: ButtonPressed) -> None:
-        """A mode button: store the choice, so the chat's next requests use its prompt.
-
-        Tokens are derived from the mode's name, so a menu survives a restart; one whose
-        mode was removed from the config since is expired.
-        """
-        name = next((n for n in self._settings.modes if mode_token(n) == message.data), None)
-        if name is None:
-            self._gateway.tell(
-                AnswerButton(callback_id=message.callback_id, text=texts.MODE_MENU_EXPIRED)
-            )
-            return
-        mode = self._settings.modes[name]
-        self._storage.tell(SetChatMode(chat_id=self.chat_id, mode=name))
-        chat = self._chat or ChatSettings()
-        self._chat = ChatSettings(provider=chat.provider, model=chat.model, mode=name)
-        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=mode.title))
-        self._gateway.tell(
-            EditText(
-                chat_id=self.chat_id,
-                message_id=message.message_id,
-                text=texts.MODE_SET.format(mode=mode.title),
-                format="plain",
-            )
-        )
+        self._menus.due(message.menu_id, self._model())
 
     # -- buttons -------------------------------------------------------------------------------
 
@@ -1212,34 +905,9 @@ class ChatSession(Actor):
                 )
             )
             return
-        if self._state_of(user) != "active":
+        if self._door.state_of(user) != "active":
             self._gateway.tell(AnswerButton(callback_id=message.callback_id))
             return
-        if data.startswith(MODE_PREFIX):
-            self._choose_mode(message)
-            return
-        choice = self._choices.get(data)
-        if choice is None:
-            self._gateway.tell(
-                AnswerButton(callback_id=message.callback_id, text=texts.MENU_EXPIRED)
-            )
-            return
-        provider, model = choice
-        if not self._spending.model_filter(user.id)(provider, model):  # another's menu, say
-            self._gateway.tell(
-                AnswerButton(callback_id=message.callback_id, text=texts.MODEL_NOT_IN_TIER)
-            )
-            return
-        self._storage.tell(SetChatModel(chat_id=self.chat_id, provider=provider, model=model))
-        self._chat = ChatSettings(
-            provider=provider, model=model, mode=self._chat.mode if self._chat else None
-        )
-        self._gateway.tell(AnswerButton(callback_id=message.callback_id, text=f"Model: {model}"))
-        self._gateway.tell(
-            EditText(
-                chat_id=self.chat_id,
-                message_id=message.message_id,
-                text=f"Model set: {provider} · {model}",
-                format="plain",
-            )
-        )
+        chosen = self._menus.press(message, self._chat)
+        if chosen is not None:
+            self._chat = chosen
