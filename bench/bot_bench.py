@@ -5,6 +5,8 @@ in the 10,000-chat phase, which gives up after 600 s)::
 
     .venv/bin/python -m bench.bot_bench            # full run
     .venv/bin/python -m bench.bot_bench --quick    # smoke run, about 4 minutes
+    .venv/bin/python -m bench.bot_bench --quick --only overhead --rounds 4
+                                                   # phase 1 alone, ours and the baseline
 
 Both bots are real processes: ours is ``main.py`` with a generated config.toml, the
 baseline is ``bench/baseline_bot.py`` (a PTB ``Application`` with
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import os
@@ -285,13 +288,18 @@ def many_chats_phase(
 # -- the run ---------------------------------------------------------------------------------
 
 
+ALL_CONTENDERS = ("ours", "ours_c8", "ours_si", "baseline")
+
+
 @contextlib.contextmanager
-def contenders(llm_url: str, chats: range) -> Iterator[dict[str, Contender]]:
-    """All running: ours (bench config), ours with max_concurrency 8, ours with a shorter GIL
-    switch interval, and the baseline."""
+def contenders(
+    llm_url: str, chats: range, labels: tuple[str, ...] = ALL_CONTENDERS
+) -> Iterator[dict[str, Contender]]:
+    """Running: ours (bench config), ours with max_concurrency 8, ours with a shorter GIL
+    switch interval, and the baseline (all of them unless ``labels`` says which)."""
     started: list[Contender] = []
     try:
-        for label in ("ours", "ours_c8", "ours_si", "baseline"):
+        for label in labels:
             telegram = telegram_emulator(chats)
             bot: BotProcess
             if label == "baseline":
@@ -320,12 +328,14 @@ def contenders(llm_url: str, chats: range) -> Iterator[dict[str, Contender]]:
             contender.telegram.close()
 
 
-def run(sizes: Sizes) -> dict[str, Any]:
+def run(sizes: Sizes, *, only_overhead: bool = False) -> dict[str, Any]:
+    """All phases, or phase 1 (overhead latency) alone for ours and the baseline."""
     chats = range(FIRST_CHAT, FIRST_CHAT + sizes.chats)
     results: dict[str, Any] = {}
+    labels = ("ours", "baseline") if only_overhead else ALL_CONTENDERS
     with LlmServer(slow_seconds=SLOW_SECONDS) as llm:
-        with contenders(llm.base_url, chats) as bots:
-            pair = [bots["ours"], bots["baseline"], bots["ours_si"]]
+        with contenders(llm.base_url, chats, labels) as bots:
+            pair = [bots[label] for label in ("ours", "baseline", "ours_si") if label in bots]
             for who in pair:  # a first answer per chat: sessions and histories exist from here on
                 driver = Driver(who.telegram)
                 for chat_id in chats:
@@ -338,10 +348,14 @@ def run(sizes: Sizes) -> dict[str, Any]:
                 for who in order:
                     print(f"round {round_no + 1}: latency, {who.label}")
                     latencies[who.label] += latency_phase(who, sizes, chats, round_no)
+                if only_overhead:
+                    continue
                 for who in order:
                     print(f"round {round_no + 1}: throughput, {who.label}")
                     bursts[who.label].append(throughput_phase(who, sizes, chats, round_no))
             results["latency"] = {label: summary(values) for label, values in latencies.items()}
+            if only_overhead:
+                return results
             results["throughput"] = {
                 label: {
                     "runs": runs,
@@ -379,6 +393,19 @@ def run(sizes: Sizes) -> dict[str, Any]:
 # -- report ----------------------------------------------------------------------------------
 
 
+def latency_rows(results: dict[str, Any]) -> list[Row]:
+    lat = results["latency"]
+    return [
+        (
+            f"overhead latency {name}, ms",
+            lat["ours"].get(f"{name}_ms"),
+            lat["baseline"].get(f"{name}_ms"),
+            "lower",
+        )
+        for name in ("p50", "p99")
+    ]
+
+
 def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     lat, tput, hol = results["latency"], results["throughput"], results["hol"]
     many_o, many_b = results["many_ours"], results["many_baseline"]
@@ -389,18 +416,7 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
         return with_ / without if with_ is not None and without else None
 
     return [
-        (
-            "overhead latency p50, ms",
-            lat["ours"].get("p50_ms"),
-            lat["baseline"].get("p50_ms"),
-            "lower",
-        ),
-        (
-            "overhead latency p99, ms",
-            lat["ours"].get("p99_ms"),
-            lat["baseline"].get("p99_ms"),
-            "lower",
-        ),
+        *latency_rows(results),
         (
             "throughput, updates/s (best run)",
             tput["ours"]["per_s"],
@@ -484,12 +500,16 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     ]
 
 
-def verdicts(results: dict[str, Any]) -> list[tuple[bool, str]]:
-    lat, tput, hol = results["latency"], results["throughput"], results["hol"]
-    found: list[tuple[bool, str]] = []
+def latency_verdict(results: dict[str, Any]) -> tuple[bool, str]:
+    lat = results["latency"]
     ours_p99, base_p99 = lat["ours"].get("p99_ms"), lat["baseline"].get("p99_ms")
     ok = ours_p99 is not None and base_p99 is not None and ours_p99 <= base_p99
-    found.append((ok, f"overhead p99 ours {fmt(ours_p99)} ms <= baseline {fmt(base_p99)} ms"))
+    return ok, f"overhead p99 ours {fmt(ours_p99)} ms <= baseline {fmt(base_p99)} ms"
+
+
+def verdicts(results: dict[str, Any]) -> list[tuple[bool, str]]:
+    tput, hol = results["throughput"], results["hol"]
+    found: list[tuple[bool, str]] = [latency_verdict(results)]
     ours_t, base_t = tput["ours"]["per_s"], tput["baseline"]["per_s"]
     found.append((ours_t >= base_t, f"throughput ours {ours_t:.0f}/s >= baseline {base_t:.0f}/s"))
     h = hol["ours"]
@@ -538,18 +558,25 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--only", choices=["overhead"], help="run one phase alone (ours and the baseline)"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds of phases 1 and 2 (default by size)")
     args = parser.parse_args(argv)
     sizes = Sizes.of(quick=args.quick)
+    if args.rounds:
+        sizes = dataclasses.replace(sizes, rounds=args.rounds)
+    only_overhead = args.only == "overhead"
     stop_on_sigterm()
     sys.setswitchinterval(SWITCH_INTERVAL)  # for the emulators in this process: see botlab
     info = machine()
     began = time.perf_counter()
-    results = run(sizes)
+    results = run(sizes, only_overhead=only_overhead)
     report = {
         "command": " ".join(
             [os.path.relpath(sys.executable, ROOT), "-m", "bench.bot_bench", *sys.argv[1:]]
         ),
-        "mode": "quick" if args.quick else "full",
+        "mode": ("quick" if args.quick else "full") + ("-overhead" if only_overhead else ""),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "duration_s": time.perf_counter() - began,
         "loadavg_at_end": os.getloadavg(),
@@ -567,9 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         f" | nproc {info['nproc']} | load {info['loadavg_at_start'][0]:.1f}"
         f" | {report['mode']} run, {report['duration_s']:.0f}s"
     )
-    print(render(baseline="baseline", small_digits=2, table=rows(results, sizes)))
+    table = latency_rows(results) if only_overhead else rows(results, sizes)
+    print(render(baseline="baseline", small_digits=2, table=table))
     print()
-    found = verdicts(results)
+    found = [latency_verdict(results)] if only_overhead else verdicts(results)
     for ok, text in found:
         print(f"{'PASS' if ok else 'FAIL'}: {text}")
     print(f"results: {path.relative_to(ROOT)}")

@@ -29,6 +29,7 @@ from telegram.request import HTTPXRequest
 from actors.config import TelegramConfig
 from actors.telegram.completion import update_id_of
 from actors.telegram.downloads import DownloadFile, download, failure
+from actors.telegram.indicators import TYPING_DELAY, TypingIndicators
 from actors.telegram.intake import Intake
 from actors.telegram.messages import (
     AnswerButton,
@@ -155,12 +156,14 @@ class Gateway(Actor):
         bot_factory: Callable[[TelegramConfig], Bot] = make_bot,
         storage: Address | None = None,
         run_id: str = "",
+        typing_delay: float = TYPING_DELAY,
     ) -> None:
         """``storage`` makes intake durable (None: updates live in memory only).
 
         ``run_id`` names this process in the inbox: the same for every incarnation of the
         gateway in one process, so a restarted gateway does not replay what sessions of
-        this process already hold.
+        this process already hold. "typing…" is shown only for answers not shown within
+        ``typing_delay`` seconds (``indicators.py``).
         """
         super().__init__(context)
         self._storage = storage
@@ -174,6 +177,8 @@ class Gateway(Actor):
         self._token = uuid.uuid4().hex[:8]
         self._bot: Bot | None = None
         self._outbox: Outbox | None = None
+        self._typing_delay = typing_delay
+        self._typing: TypingIndicators | None = None
         self._poller: Poller | None = None
         self._polling: concurrent.futures.Future[None] | None = None
         self._username = ""
@@ -191,11 +196,12 @@ class Gateway(Actor):
             raise GatewayFailed("Telegram rejected the bot token (getMe: Unauthorized)") from None
         self._username = bot.username
         logger.info("connected to Telegram as @{}", self._username)
-        self._outbox = self._loop.submit(self._new_outbox(bot)).result(wait)
+        self._outbox, self._typing = self._loop.submit(self._new_outbox(bot)).result(wait)
         intake = Intake(
             bot=bot,
             username=self._username,
             outbox=self._outbox,
+            send=self._typing.submit,
             sessions=self._sessions,
             gateway=self.context.address,
             storage=self._storage,
@@ -215,20 +221,23 @@ class Gateway(Actor):
             ),
         )
 
-    async def _new_outbox(self, bot: Bot) -> Outbox:
-        return Outbox(bot, pacing_from(self._config), max_chars=self._config.max_message_chars)
+    async def _new_outbox(self, bot: Bot) -> tuple[Outbox, TypingIndicators]:
+        outbox = Outbox(bot, pacing_from(self._config), max_chars=self._config.max_message_chars)
+        return outbox, TypingIndicators(outbox.submit, delay=self._typing_delay)
 
     def on_stop(self) -> None:
         self._stop_polling()
         if not self._loop.running:
             return
-        outbox, bot = self._outbox, self._bot
+        outbox, bot, typing = self._outbox, self._bot, self._typing
+        if typing is not None:  # "typing…" is no use once we are stopping
+            self._loop.loop.call_soon_threadsafe(typing.close)
         if outbox is not None:
             self._run(outbox.drain(self._grace), self._grace + 2.0, "draining the outbox")
             self._run(outbox.close(), 5.0, "closing the outbox")
         if bot is not None:
             self._run(bot.shutdown(), 5.0, "closing the bot")
-        self._outbox = self._bot = None
+        self._outbox = self._bot = self._typing = None
 
     def _stop_polling(self) -> None:
         polling, self._polling = self._polling, None
@@ -308,14 +317,14 @@ class Gateway(Actor):
         | AnswerButton
         | DeleteMessage,
     ) -> None:
-        outbox = self._outbox
-        if outbox is None:
+        typing = self._typing
+        if typing is None:
             raise RuntimeError("gateway is not running")
         update_id = update_id_of(current_correlation_id())
         chat_id = getattr(message, "chat_id", None)
         intake = self._intake
         if update_id is None or intake is None or not isinstance(chat_id, int):
-            self._loop.loop.call_soon_threadsafe(outbox.submit, message)
+            self._loop.loop.call_soon_threadsafe(typing.submit, message)
         else:  # a reply to an update: the intake tracks it until Telegram accepted it
             self._loop.loop.call_soon_threadsafe(intake.submit, message, update_id, chat_id)
 

@@ -18,7 +18,7 @@ docs/architecture.md ("Intake: the durable inbox") tells the whole story.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from loguru import logger
 from telegram import Bot, Update
@@ -47,7 +47,9 @@ class Intake:
         gateway: Address,
         storage: Address | None,
         run_id: str,
+        send: Callable[[GatewayCommand], None] | None = None,
     ) -> None:
+        """``send`` is where replies go (the gateway's typing indicators; default: outbox)."""
         self._bot = bot
         self._username = username
         self._outbox = outbox
@@ -55,6 +57,7 @@ class Intake:
         self._gateway = gateway
         self._storage = storage
         self._run_id = run_id
+        self._send = send or outbox.submit
         self.completions = Completions(outbox, self.mark_done)
         outbox.on_new_draft = self._draft_shown
         self._draft_updates: dict[tuple[int, str], int] = {}  # (chat, draft) -> update id
@@ -139,7 +142,7 @@ class Intake:
         self.completions.replied(update_id, chat_id)
         if isinstance(message, ShowDraft | FinishAnswer):
             self._follow_draft(message, update_id)
-        self._outbox.submit(message)
+        self._send(message)
 
     def mark_done(self, update_id: int) -> None:
         """Record ``update_id`` as done (the moment its last reply is out)."""

@@ -12,7 +12,8 @@ def test_the_answer_streams_into_one_message_edited_as_tokens_arrive(
     bot: BotProcess, telegram: TelegramEmulator, alice: SimUser, admin: SimUser
 ) -> None:
     approve(telegram, alice, admin)
-    bot.deepseek.reply("one two three four five six", chunks=6, chunk_delay=0.15)
+    # The model is silent for a second first: long enough for "typing…" (held 0.5 s) to show.
+    bot.deepseek.reply("one two three four five six", delay=1.0, chunks=6, chunk_delay=0.15)
     telegram.send_text(alice, "count")
     final = telegram.wait_for(
         lambda: [
@@ -21,7 +22,7 @@ def test_the_answer_streams_into_one_message_edited_as_tokens_arrive(
     )[-1]
     assert final.edited
     assert len(final.history) >= 1
-    assert telegram.chat_actions(alice.id), "a typing indicator was shown first"
+    assert telegram.chat_actions(alice.id), "a typing indicator was shown while it was silent"
 
 
 def test_markdown_from_the_model_is_rendered_as_telegram_html(
