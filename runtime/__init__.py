@@ -40,6 +40,7 @@ from runtime._supervisor import (
     supervisor,
 )
 from runtime._system import ActorSystem
+from runtime._timers import TimerHandle
 
 __all__ = [
     "Actor",
@@ -70,6 +71,7 @@ __all__ = [
     "Supervisor",
     "SupervisorSpec",
     "SystemSnapshot",
+    "TimerHandle",
     "UnhandledMessage",
     "current_correlation_id",
     "paginate",

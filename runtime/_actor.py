@@ -98,12 +98,19 @@ class ActorContext:
     def tell_later(
         self, delay: float, message: Message, *, to: Address | None = None
     ) -> TimerHandle:
-        """Send ``message`` to ``to`` (default: this actor) after ``delay`` seconds."""
-        target = to or self.address
+        """Send ``message`` to ``to`` (default: this actor) after ``delay`` seconds.
+
+        The timer keeps the target's path, not its address: an address caches the cell of
+        the incarnation it last reached, and a long timer would keep a passivated actor's
+        cell (its mailbox and figures) in memory until it falls due. Cancel the handle when
+        the message is no longer wanted, so the timer keeps nothing at all.
+        """
+        system = self._system
+        path = (to or self.address).path
         correlation = _current.get()
         cid = correlation[0] if correlation else None
-        return self._system.timers.call_later(
-            delay, lambda: target.tell(message, correlation_id=cid)
+        return system.timers.call_later(
+            delay, lambda: system.address(path).tell(message, correlation_id=cid)
         )
 
     def set_busy(self, busy: bool) -> None:

@@ -206,6 +206,29 @@ def test_a_passivated_member_is_not_kept_in_memory_by_an_address_that_outlives_i
     assert held.path == "/counters/k"
 
 
+def test_a_pending_timer_does_not_keep_a_passivated_members_cell_in_memory(
+    system: ActorSystem, journal: Journal
+) -> None:
+    counters = start_pool(system, journal, StateStore(), idle_after=0.05)
+    assert counters.child("k").ask(GetCount(), timeout=5) == 0
+    cell = system._cells["/counters/k"]
+    actor = cell.actor
+    assert actor is not None
+    # A long timer (an answer's timeout) and a short one that falls due after passivation.
+    actor.context.tell_later(300.0, Increment(by=100))
+    actor.context.tell_later(0.3, Increment(by=2))
+    old_mailbox = weakref.ref(cell.mailbox)  # a cell takes no weak reference; its mailbox does
+    del cell, actor
+
+    journal.wait_count("passivate", 1)
+    eventually(lambda: "/counters/k" not in system._cells)
+    gc.collect()
+
+    assert old_mailbox() is None
+    # The timer still reaches the key, now through a new incarnation.
+    eventually(lambda: counters.child("k").ask(GetCount(), timeout=5) == 2)
+
+
 def test_messages_racing_idle_passivation_are_all_handled_once(
     system: ActorSystem, journal: Journal
 ) -> None:

@@ -1,10 +1,14 @@
-"""The timer thread runs due callbacks in order, skips cancelled ones and survives failures."""
+"""The timer thread runs due callbacks in order, skips and forgets cancelled ones, and survives
+failures."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
+from functools import partial
 
-from runtime._timers import Timers
+from runtime._timers import COMPACT_AFTER, Timers
 from tests.runtime.conftest import leftover_threads
 from tests.runtime.fakes import Journal, LogCapture
 
@@ -49,3 +53,36 @@ def test_closing_drops_pending_callbacks_and_ends_the_thread(journal: Journal) -
     assert leftover_threads(before) == []
     assert timers.call_later(0.0, lambda: journal.record("never")).cancelled
     assert journal.entries == []
+
+
+def test_a_cancelled_timer_lets_go_of_what_its_callback_holds(journal: Journal) -> None:
+    class Held:
+        pass
+
+    timers = Timers()
+    timers.start()
+    try:
+        held = Held()
+        kept = weakref.ref(held)
+        handle = timers.call_later(300.0, partial(journal.record, "never", held))
+        del held
+        handle.cancel()
+        gc.collect()
+        assert kept() is None
+        assert handle.cancelled
+    finally:
+        timers.close()
+
+
+def test_cancelled_timers_do_not_pile_up_in_the_heap(journal: Journal) -> None:
+    timers = Timers()
+    timers.start()
+    try:
+        timers.call_later(0.05, lambda: journal.record("kept"))
+        for _ in range(10 * COMPACT_AFTER):
+            timers.call_later(300.0, lambda: journal.record("never")).cancel()
+        assert timers.waiting() <= 2 * COMPACT_AFTER + 1
+        journal.wait_count("kept", 1)
+    finally:
+        timers.close()
+    assert [e[0] for e in journal.entries] == ["kept"]
