@@ -328,11 +328,33 @@ def contenders(
             contender.telegram.close()
 
 
-def run(sizes: Sizes, *, only_overhead: bool = False) -> dict[str, Any]:
-    """All phases, or phase 1 (overhead latency) alone for ours and the baseline."""
+def hol_phases(who: Contender, sizes: Sizes, chats: range) -> dict[str, Any]:
+    """Phase 3 for one contender: fast chats alone, then with 10% of chats slow."""
+    found: dict[str, Any] = {}
+    for with_slow in (False, True):
+        print(f"head-of-line, {who.label}, {'with' if with_slow else 'without'} slow")
+        key = "with_slow" if with_slow else "without_slow"
+        found[key] = hol_phase(who, sizes, chats, with_slow=with_slow)
+    return found
+
+
+def bursts_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One contender's throughput runs: the best and median rates, the least CPU."""
+    return {
+        "runs": runs,
+        "per_s": max(r["per_s"] for r in runs),
+        "median_per_s": sorted(r["per_s"] for r in runs)[len(runs) // 2],
+        "cpu_ms_per_update": min(r["cpu_ms_per_update"] for r in runs),
+    }
+
+
+def run(sizes: Sizes, *, only: str | None = None) -> dict[str, Any]:
+    """All phases, or for ours and the baseline alone: phase 1 (overhead latency), or
+    phases 1 and 2 (and throughput)."""
+    only_overhead = only == "overhead"
     chats = range(FIRST_CHAT, FIRST_CHAT + sizes.chats)
     results: dict[str, Any] = {}
-    labels = ("ours", "baseline") if only_overhead else ALL_CONTENDERS
+    labels = ("ours", "baseline") if only else ALL_CONTENDERS
     with LlmServer(slow_seconds=SLOW_SECONDS) as llm:
         with contenders(llm.base_url, chats, labels) as bots:
             pair = [bots[label] for label in ("ours", "baseline", "ours_si") if label in bots]
@@ -356,23 +378,13 @@ def run(sizes: Sizes, *, only_overhead: bool = False) -> dict[str, Any]:
             results["latency"] = {label: summary(values) for label, values in latencies.items()}
             if only_overhead:
                 return results
-            results["throughput"] = {
-                label: {
-                    "runs": runs,
-                    "per_s": max(r["per_s"] for r in runs),
-                    "median_per_s": sorted(r["per_s"] for r in runs)[len(runs) // 2],
-                    "cpu_ms_per_update": min(r["cpu_ms_per_update"] for r in runs),
-                }
-                for label, runs in bursts.items()
+            results["throughput"] = {label: bursts_summary(runs) for label, runs in bursts.items()}
+            if only == "throughput":
+                return results
+            results["hol"] = {
+                who.label: hol_phases(who, sizes, chats)
+                for who in (bots["ours"], bots["baseline"], bots["ours_c8"])
             }
-            hol: dict[str, Any] = {}
-            for who in (bots["ours"], bots["baseline"], bots["ours_c8"]):
-                hol[who.label] = {}
-                for with_slow in (False, True):
-                    print(f"head-of-line, {who.label}, {'with' if with_slow else 'without'} slow")
-                    key = "with_slow" if with_slow else "without_slow"
-                    hol[who.label][key] = hol_phase(who, sizes, chats, with_slow=with_slow)
-            results["hol"] = hol
         print(f"{sizes.many_chats} chats: ours")
         results["many_ours"] = many_chats_phase(
             "ours",
@@ -417,18 +429,7 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
 
     return [
         *latency_rows(results),
-        (
-            "throughput, updates/s (best run)",
-            tput["ours"]["per_s"],
-            tput["baseline"]["per_s"],
-            "higher",
-        ),
-        (
-            "CPU per update in the burst, ms",
-            tput["ours"]["cpu_ms_per_update"],
-            tput["baseline"]["cpu_ms_per_update"],
-            "lower",
-        ),
+        *throughput_rows(results),
         (
             "  ours, switch interval 0.5 ms: p50, ms",
             lat["ours_si"].get("p50_ms"),
@@ -500,6 +501,32 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     ]
 
 
+def throughput_rows(results: dict[str, Any]) -> list[Row]:
+    tput = results["throughput"]
+    return [
+        (
+            "throughput, updates/s (best run)",
+            tput["ours"]["per_s"],
+            tput["baseline"]["per_s"],
+            "higher",
+        ),
+        (
+            "CPU per update in the burst, ms",
+            tput["ours"]["cpu_ms_per_update"],
+            tput["baseline"]["cpu_ms_per_update"],
+            "lower",
+        ),
+    ]
+
+
+def throughput_verdict(results: dict[str, Any]) -> tuple[bool, str]:
+    ours_t, base_t = (
+        results["throughput"]["ours"]["per_s"],
+        results["throughput"]["baseline"]["per_s"],
+    )
+    return ours_t >= base_t, f"throughput ours {ours_t:.0f}/s >= baseline {base_t:.0f}/s"
+
+
 def latency_verdict(results: dict[str, Any]) -> tuple[bool, str]:
     lat = results["latency"]
     ours_p99, base_p99 = lat["ours"].get("p99_ms"), lat["baseline"].get("p99_ms")
@@ -508,10 +535,8 @@ def latency_verdict(results: dict[str, Any]) -> tuple[bool, str]:
 
 
 def verdicts(results: dict[str, Any]) -> list[tuple[bool, str]]:
-    tput, hol = results["throughput"], results["hol"]
-    found: list[tuple[bool, str]] = [latency_verdict(results)]
-    ours_t, base_t = tput["ours"]["per_s"], tput["baseline"]["per_s"]
-    found.append((ours_t >= base_t, f"throughput ours {ours_t:.0f}/s >= baseline {base_t:.0f}/s"))
+    hol = results["hol"]
+    found: list[tuple[bool, str]] = [latency_verdict(results), throughput_verdict(results)]
     h = hol["ours"]
     without, with_ = h["without_slow"].get("p99_ms"), h["with_slow"].get("p99_ms")
     ratio = with_ / without if with_ is not None and without else float("inf")
@@ -559,24 +584,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument(
-        "--only", choices=["overhead"], help="run one phase alone (ours and the baseline)"
+        "--only",
+        choices=["overhead", "throughput"],
+        help="ours and the baseline only: phase 1 alone, or phases 1 and 2",
     )
     parser.add_argument("--rounds", type=int, help="rounds of phases 1 and 2 (default by size)")
     args = parser.parse_args(argv)
     sizes = Sizes.of(quick=args.quick)
     if args.rounds:
         sizes = dataclasses.replace(sizes, rounds=args.rounds)
-    only_overhead = args.only == "overhead"
     stop_on_sigterm()
     sys.setswitchinterval(SWITCH_INTERVAL)  # for the emulators in this process: see botlab
     info = machine()
     began = time.perf_counter()
-    results = run(sizes, only_overhead=only_overhead)
+    results = run(sizes, only=args.only)
     report = {
         "command": " ".join(
             [os.path.relpath(sys.executable, ROOT), "-m", "bench.bot_bench", *sys.argv[1:]]
         ),
-        "mode": ("quick" if args.quick else "full") + ("-overhead" if only_overhead else ""),
+        "mode": ("quick" if args.quick else "full") + (f"-{args.only}" if args.only else ""),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "duration_s": time.perf_counter() - began,
         "loadavg_at_end": os.getloadavg(),
@@ -594,10 +620,15 @@ def main(argv: list[str] | None = None) -> int:
         f" | nproc {info['nproc']} | load {info['loadavg_at_start'][0]:.1f}"
         f" | {report['mode']} run, {report['duration_s']:.0f}s"
     )
-    table = latency_rows(results) if only_overhead else rows(results, sizes)
+    if args.only is None:
+        table, found = rows(results, sizes), verdicts(results)
+    else:
+        table, found = latency_rows(results), [latency_verdict(results)]
+        if args.only == "throughput":
+            table += throughput_rows(results)
+            found.append(throughput_verdict(results))
     print(render(baseline="baseline", small_digits=2, table=table))
     print()
-    found = [latency_verdict(results)] if only_overhead else verdicts(results)
     for ok, text in found:
         print(f"{'PASS' if ok else 'FAIL'}: {text}")
     print(f"results: {path.relative_to(ROOT)}")

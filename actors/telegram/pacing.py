@@ -27,7 +27,7 @@ class Pacing:
     network_retries: int = 40
     retry_backoff: float = 0.5
     max_network_backoff: float = 30.0
-    max_in_flight: int = 64  # the gateway's HTTP connection pool size
+    max_in_flight: int = 16  # the gateway's HTTP connection pool size (TELEGRAM_CONNECTIONS)
     max_retry_after: float = 300.0
 
 
