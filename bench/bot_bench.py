@@ -1,12 +1,14 @@
 """Benchmark: our bot against a plain python-telegram-bot bot, side by side in one run.
 
-Run from the repository root (on 2 cores the full run took 20 minutes, 10 of them our bot
-in the 10,000-chat phase, which gives up after 600 s)::
+Run from the repository root (on 2 cores the full run takes about 9 minutes; the
+10,000-chat phase gives up after 600 s)::
 
     .venv/bin/python -m bench.bot_bench            # full run
     .venv/bin/python -m bench.bot_bench --quick    # smoke run, about 4 minutes
     .venv/bin/python -m bench.bot_bench --quick --only overhead --rounds 4
                                                    # phase 1 alone, ours and the baseline
+    .venv/bin/python -m bench.bot_bench --only throughput --rounds 2
+                                                   # phases 1 and 2, ours and the baseline
 
 Both bots are real processes: ours is ``main.py`` with a generated config.toml, the
 baseline is ``bench/baseline_bot.py`` (a PTB ``Application`` with
