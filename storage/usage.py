@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from storage.connection import Connection
-from storage.errors import ConstraintViolation, RecordNotFound
+from storage.errors import ConstraintViolation
 from storage.record import Record
-from storage.users import User
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -134,7 +133,10 @@ class TopUser(Record, frozen=True, kw_only=True):
 
 
 class UsageTable(Connection):
-    """The ``usage_ledger`` table and ``users.tier``; mixed into :class:`storage.Store`."""
+    """The ``usage_ledger`` table; mixed into :class:`storage.Store`.
+
+    A user's tier is a column of ``users`` (:meth:`storage.users.UserTable.set_user_tier`).
+    """
 
     def reserve_usage(
         self,
@@ -281,28 +283,6 @@ class UsageTable(Connection):
             raise ValueError(f"limit must not be negative, got {limit}")
         with self._reading("read top users by usage") as db:
             return self._records(db, TopUser, _TOP_USERS, (since, limit))
-
-    def set_user_tier(self, user_id: int, tier: str | None) -> User:
-        """Put a user in ``tier`` (None: back to the default tier); reply the new record.
-
-        Only new requests see it: the ledger keeps the tier each request was made in.
-
-        Raises:
-            RecordNotFound: no user has this id.
-        """
-        action = f"set tier of user {user_id} to {tier!r}"
-        with self._writing(action) as db:
-            user = self._record(
-                db, User, "UPDATE users SET tier = ? WHERE id = ? RETURNING *", (tier, user_id)
-            )
-            if user is None:
-                raise RecordNotFound(
-                    f"{action}: no such user in {self.path}",
-                    path=self.path,
-                    table="users",
-                    key=user_id,
-                )
-        return user
 
     def delete_usage_before(self, cutoff: float) -> int:
         """Forget requests made before ``cutoff`` (epoch seconds); return how many went."""

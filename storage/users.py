@@ -110,14 +110,35 @@ class UserTable(Connection):
             RecordNotFound: no user has this id.
             ConstraintViolation: ``state`` is not one of :data:`USER_STATES`.
         """
-        action = f"set state of user {user_id} to {state!r}"
+        return self._update_user(
+            user_id,
+            f"set state of user {user_id} to {state!r}",
+            "state = ?, decided_at = ?, decided_by = ?",
+            (state, self._now(), by),
+        )
+
+    def set_user_tier(self, user_id: int, tier: str | None) -> User:
+        """Put a user in usage ``tier`` (None: back to the default tier); return the record.
+
+        Only new requests see it: the usage ledger keeps the tier each request was made in.
+
+        Raises:
+            RecordNotFound: no user has this id.
+        """
+        return self._update_user(
+            user_id, f"set tier of user {user_id} to {tier!r}", "tier = ?", (tier,)
+        )
+
+    def _update_user(
+        self, user_id: int, action: str, assignments: str, values: tuple[object, ...]
+    ) -> User:
+        """``UPDATE users SET <assignments>`` for one user, in one transaction."""
         with self._writing(action) as db:
             user = self._record(
                 db,
                 User,
-                "UPDATE users SET state = ?, decided_at = ?, decided_by = ? WHERE id = ?"
-                " RETURNING *",
-                (state, self._now(), by, user_id),
+                f"UPDATE users SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608 - ours
+                (*values, user_id),
             )
             if user is None:
                 raise RecordNotFound(

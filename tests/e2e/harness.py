@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -196,6 +198,22 @@ class BotProcess:
         if status != 0:
             raise RuntimeError(f"bot exited with {status} when stopped:\n{self.log()}")
         return self.start()
+
+    def update_done(self, update_id: int, timeout: float = 5.0) -> bool:
+        """Whether the durable inbox records ``update_id`` as done within ``timeout``.
+
+        Read from the bot's database file, read-only, as an operator would.
+        """
+        uri = f"file:{self.workdir / 'data' / 'bot.sqlite3'}?mode=ro"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                row = db.execute("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,))
+                found = row.fetchone()
+            if found is not None and found[0] is not None:
+                return True
+            time.sleep(0.05)
+        return False
 
     def log_lines(self, containing: str) -> list[str]:
         """Lines of the bot's log that contain ``containing``."""

@@ -8,10 +8,6 @@ commands as for users, on the group's negative id.
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from contextlib import closing
-
 import pytest
 
 from tests.e2e.harness import BotProcess, approve
@@ -37,20 +33,6 @@ def _team(telegram: TelegramEmulator) -> SimChat:
     return telegram.group(TEAM, "Team", with_bot=False)
 
 
-def _done(bot: BotProcess, update_id: int, timeout: float = 5.0) -> bool:
-    """Whether the inbox records ``update_id`` as done within ``timeout`` (read-only)."""
-    uri = f"file:{bot.workdir / 'data' / 'bot.sqlite3'}?mode=ro"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
-            row = db.execute("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,))
-            found = row.fetchone()
-        if found is not None and found[0] is not None:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _texts(telegram: TelegramEmulator, chat_id: int) -> list[str]:
     return [m.text for m in telegram.bot_messages(chat_id)]
 
@@ -73,7 +55,7 @@ def test_an_approved_user_adds_the_bot_and_a_stranger_in_the_group_is_answered(
     added = telegram.add_bot_to_group(team, by=alice)
     telegram.wait_for_message(TEAM, containing="Hi everyone")
     telegram.wait_for_message(admin.id, containing="Alice (2001) added the bot to Team (-100777).")
-    assert _done(bot, added)
+    assert bot.update_done(added)
 
     telegram.send_text(bob, f"{BOT} what is 2+2?", chat=team)
     telegram.wait_for_message(TEAM, containing="Echo: what is 2+2?")
@@ -95,11 +77,11 @@ def test_a_group_a_stranger_added_waits_for_an_admin_without_flooding_and_is_app
         "a:approve:-100777",
         "a:reject:-100777",
     ]
-    assert _done(bot, added)
+    assert bot.update_done(added)
 
     asked = [telegram.send_text(bob, f"{BOT} hello {n}", chat=team) for n in range(3)]
     telegram.wait_for_message(TEAM, containing="waiting for an admin's approval")
-    assert all(_done(bot, update_id) for update_id in asked)
+    assert all(bot.update_done(update_id) for update_id in asked)
     waiting = [t for t in _texts(telegram, TEAM) if "waiting for an admin" in t]
     assert len(waiting) == 1, "one reply for the whole group, not one per message"
     assert bot.deepseek.generate_requests == ()
@@ -134,7 +116,7 @@ def test_a_rejected_group_is_silent_even_for_approved_users_and_is_listed_as_blo
         telegram.send_text(alice, f"{BOT} third", chat=team),
         telegram.send_text(bob, "/help", chat=team),
     ]
-    assert all(_done(bot, update_id) for update_id in asked)
+    assert all(bot.update_done(update_id) for update_id in asked)
     assert len(telegram.bot_messages(TEAM)) == sent
     assert [r.last_user_text for r in bot.deepseek.generate_requests] == ["first"]
 
@@ -160,5 +142,5 @@ def test_removal_is_told_to_admins_and_a_groups_access_survives_a_restart(
 
     removed = telegram.remove_bot_from_group(team, by=bob)
     telegram.wait_for_message(admin.id, containing="Bob (2002) removed the bot from Team")
-    assert _done(bot, removed)
+    assert bot.update_done(removed)
     _say(telegram, admin, "/admin groups left", "Groups (left): 1")

@@ -7,10 +7,6 @@ the durable inbox and never answered.
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from contextlib import closing
-
 from tests.e2e.harness import BotProcess, approve
 from tests.emulators.telegram import ChatMessage, SimChat, SimUser, TelegramEmulator
 
@@ -23,20 +19,6 @@ def _team(telegram: TelegramEmulator) -> SimChat:
 
 def _last_from(telegram: TelegramEmulator, chat: SimChat, user: SimUser) -> ChatMessage:
     return [m for m in telegram.chat_messages(chat.id) if m.sender_id == user.id][-1]
-
-
-def _done(bot: BotProcess, update_id: int, timeout: float = 5.0) -> bool:
-    """Whether the inbox records ``update_id`` as done within ``timeout`` (read-only)."""
-    uri = f"file:{bot.workdir / 'data' / 'bot.sqlite3'}?mode=ro"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
-            row = db.execute("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,))
-            found = row.fetchone()
-        if found is not None and found[0] is not None:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_mention_is_answered_in_reply_and_the_model_does_not_see_the_mention(
@@ -68,8 +50,8 @@ def test_a_reply_to_the_bot_is_answered_and_other_chatter_is_ignored(
     assert asked == ["hi", "and what about tomorrow?"]
     assert len(telegram.bot_messages(team.id)) == 2
     assert not telegram.calls("getFile"), "a file not meant for the bot is not fetched"
-    assert _done(bot, chatter)
-    assert _done(bot, document)
+    assert bot.update_done(chatter)
+    assert bot.update_done(document)
 
 
 def test_a_reply_to_another_persons_message_is_not_for_the_bot(

@@ -12,23 +12,18 @@ import pytest
 from actors.admin.messages import AdminCommand
 from actors.chat import texts
 from actors.chat.messages import IncomingCommand, IncomingText, UserRef
-from actors.chat.session import ChatSession, SessionSettings
+from actors.chat.session import SessionSettings
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
 from actors.llm.provider import Generate
-from actors.storage import StorageActor
 from actors.telegram.messages import SendText, ShowTyping
 from runtime import (
     Actor,
     ActorContext,
-    ActorSystem,
     Address,
-    ChildSpec,
-    PoolSpec,
-    SupervisorSpec,
-    pool,
     receive,
 )
 from tests.actors.admin.test_actor import Journal
+from tests.actors.chat.world import sessions_world
 
 ADA = UserRef(id=1000, first_name="Ada")
 SETTINGS = SessionSettings(
@@ -61,36 +56,9 @@ def journal() -> Journal:
 
 @pytest.fixture
 def session(tmp_path: Path, journal: Journal) -> Iterator[Address]:
-    system = ActorSystem()
-    fake = partial(Recorder, journal=journal)
-    system.start(
-        SupervisorSpec(
-            children=(
-                ChildSpec(name="storage", factory=partial(StorageActor, path=tmp_path / "b.db")),
-                ChildSpec(name="gateway", factory=fake),
-                ChildSpec(name="admin", factory=fake),
-                ChildSpec(name="deepseek", factory=fake),
-                pool(
-                    "sessions",
-                    PoolSpec(
-                        factory=partial(
-                            ChatSession,
-                            settings=SETTINGS,
-                            storage=system.address("/storage"),
-                            gateway=system.address("/gateway"),
-                            admin=system.address("/admin"),
-                            providers={"deepseek": system.address("/deepseek")},
-                        ),
-                        idle_after=None,
-                    ),
-                ),
-            )
-        )
-    )
-    try:
+    recorder = partial(Recorder, journal=journal)
+    with sessions_world(tmp_path / "b.db", SETTINGS, recorder) as system:
         yield system.address("/sessions").child(ADA.id)
-    finally:
-        system.shutdown()
 
 
 def text(words: str, message_id: int = 5) -> IncomingText:

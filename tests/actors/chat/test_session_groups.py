@@ -15,23 +15,20 @@ from actors.chat.messages import (
     IncomingText,
     UserRef,
 )
-from actors.chat.session import ChatSession, SessionSettings
+from actors.chat.session import SessionSettings
 from actors.llm.provider import Generate
-from actors.storage import GetChat, StorageActor
+from actors.storage import GetChat
 from actors.telegram.messages import SendText, ShowTyping, UpdateHandled
 from runtime import (
     Actor,
     ActorContext,
     ActorSystem,
     Address,
-    ChildSpec,
-    PoolSpec,
-    SupervisorSpec,
-    pool,
     receive,
 )
 from storage import Chat
 from tests.actors.admin.test_actor import Journal
+from tests.actors.chat.world import sessions_world
 
 ADA = UserRef(id=1000, first_name="Ada")
 BOB = UserRef(id=2002, first_name="Bob")
@@ -63,36 +60,8 @@ def journal() -> Journal:
 
 @pytest.fixture
 def system(tmp_path: Path, journal: Journal) -> Iterator[ActorSystem]:
-    system = ActorSystem()
-    fake = partial(Recorder, journal=journal)
-    system.start(
-        SupervisorSpec(
-            children=(
-                ChildSpec(name="storage", factory=partial(StorageActor, path=tmp_path / "b.db")),
-                ChildSpec(name="gateway", factory=fake),
-                ChildSpec(name="admin", factory=fake),
-                ChildSpec(name="deepseek", factory=fake),
-                pool(
-                    "sessions",
-                    PoolSpec(
-                        factory=partial(
-                            ChatSession,
-                            settings=SETTINGS,
-                            storage=system.address("/storage"),
-                            gateway=system.address("/gateway"),
-                            admin=system.address("/admin"),
-                            providers={"deepseek": system.address("/deepseek")},
-                        ),
-                        idle_after=None,
-                    ),
-                ),
-            )
-        )
-    )
-    try:
-        yield system
-    finally:
-        system.shutdown()
+    with sessions_world(tmp_path / "b.db", SETTINGS, partial(Recorder, journal=journal)) as world:
+        yield world
 
 
 @pytest.fixture
