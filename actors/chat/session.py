@@ -340,14 +340,25 @@ class ChatSession(Actor):
 
     # -- access (actors/chat/access.py) -----------------------------------------------------
 
-    def _say(self, text: str, *, text_format: str = "plain", reply_to: int | None = None) -> None:
+    def _say(
+        self,
+        text: str,
+        *,
+        text_format: str = "plain",
+        reply_to: int | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        """Send ``text`` to the chat; ``update_id`` names the update it answers when that is
+        not the one being handled (a queued question refused after another's answer), so
+        the durable inbox counts the line as that update's reply."""
         self._gateway.tell(
             SendText(
                 chat_id=self.chat_id,
                 text=text,
                 format="plain" if text_format == "plain" else "markdown",
                 reply_to_message_id=reply_to if reply_to is not None else self._asking,
-            )
+            ),
+            correlation_id=None if update_id is None else f"u{update_id}",
         )
 
     @receive
@@ -603,7 +614,7 @@ class ChatSession(Actor):
         provider, model = self._model()
         address = self._providers.get(provider)
         if address is None:
-            self._say(texts.NO_MODELS)
+            self._say(texts.NO_MODELS, update_id=message.update_id)
             self._handled(message.update_id)
             self._next_answer()
             return
@@ -613,7 +624,8 @@ class ChatSession(Actor):
         charge = self._spending.charge_for(request_id, message.user.id, provider, model)
         refusal = self._spending.reserve(charge, sum(_tokens_of(t) for t in turns))
         if refusal is not None:  # over budget, or a model the asker's tier may not use
-            self._say(refusal, reply_to=message.message_id if self.chat_id < 0 else None)
+            reply_to = message.message_id if self.chat_id < 0 else None
+            self._say(refusal, reply_to=reply_to, update_id=message.update_id)
             self._handled(message.update_id)
             self._next_answer()
             return
