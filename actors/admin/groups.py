@@ -9,8 +9,8 @@ from __future__ import annotations
 import msgspec
 
 from actors.admin.commands import groups_page_data
-from actors.admin.users import NEXT, PREV
-from actors.telegram.messages import Button, Keyboard
+from actors.admin.users import pager_keyboard
+from actors.telegram.messages import Keyboard
 from storage import Chat, GroupAccess
 
 
@@ -33,13 +33,8 @@ def render_groups_page(page: GroupsPage) -> str:
 
 
 def groups_keyboard(page: GroupsPage) -> Keyboard:
-    """One row with Prev and/or Next as the page has neighbours; else no keyboard."""
-    row: list[Button] = []
-    if page.page > 1:
-        row.append(Button(text=PREV, data=groups_page_data(page.access, page.page - 1)))
-    if page.page < page.pages:
-        row.append(Button(text=NEXT, data=groups_page_data(page.access, page.page + 1)))
-    return (tuple(row),) if row else ()
+    """The Prev / Next row under a page of groups."""
+    return pager_keyboard(page.page, page.pages, lambda n: groups_page_data(page.access, n))
 
 
 def _group_line(group: Chat) -> str:

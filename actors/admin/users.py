@@ -6,6 +6,7 @@ pressed after users were removed still lands somewhere sensible.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import msgspec
@@ -60,14 +61,22 @@ def render_users_page(page: UsersPage) -> str:
     return "\n".join([header, *(_user_line(user) for user in page.users)])
 
 
-def users_keyboard(page: UsersPage) -> Keyboard:
-    """One row with :data:`PREV` and/or :data:`NEXT` as the page has neighbours; else none."""
+def pager_keyboard(page: int, pages: int, data_of: Callable[[int], str]) -> Keyboard:
+    """One row with :data:`PREV` and/or :data:`NEXT` as ``page`` has neighbours; else none.
+
+    ``data_of`` writes a page number's callback data (users' or groups' pages).
+    """
     row: list[Button] = []
-    if page.page > 1:
-        row.append(Button(text=PREV, data=users_page_data(page.state, page.page - 1)))
-    if page.page < page.pages:
-        row.append(Button(text=NEXT, data=users_page_data(page.state, page.page + 1)))
+    if page > 1:
+        row.append(Button(text=PREV, data=data_of(page - 1)))
+    if page < pages:
+        row.append(Button(text=NEXT, data=data_of(page + 1)))
     return (tuple(row),) if row else ()
+
+
+def users_keyboard(page: UsersPage) -> Keyboard:
+    """The Prev / Next row under a page of users."""
+    return pager_keyboard(page.page, page.pages, lambda n: users_page_data(page.state, n))
 
 
 def _user_line(user: User) -> str:
