@@ -22,8 +22,10 @@ own token bucket and the global one. What Telegram says decides what happens nex
   worst twice, where a blind retry showed it up to 41 times). A streamed answer whose first
   message was so left unknown gets no further drafts (they could only add copies); its
   final text is sent as a new message unless it is what that first message showed.
-- "typing…" is skipped when something to show is already queued behind it, and no more
-  calls are in flight than the HTTP pool has connections.
+- "typing…" is skipped when something to show is already queued behind it or when every
+  call slot is taken (under a backlog it would only hold up answers), and no more calls
+  are in flight than the HTTP pool has connections. A draft still queued when the final
+  text of its answer arrives is dropped.
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ class Outbox:
         lane = self._lane(command.chat_id)
         if isinstance(command, ShowDraft) and self._coalesce(lane, command):
             return
+        if isinstance(command, FinishAnswer):
+            self._drop_draft(lane, command.draft_id)
         lane.queue.append(command)
         if lane.task is None:
             lane.task = asyncio.create_task(self._run(command.chat_id, lane))
@@ -230,6 +234,14 @@ class Outbox:
                 return True
         return False
 
+    @staticmethod
+    def _drop_draft(lane: _Lane, draft_id: str) -> None:
+        """The final text is queued: a draft of it still waiting would only be overwritten."""
+        for index, queued in enumerate(lane.queue):
+            if isinstance(queued, ShowDraft) and queued.draft_id == draft_id:
+                del lane.queue[index]
+                return
+
     # -- the lane ---------------------------------------------------------------------------
 
     async def _run(self, chat_id: int, lane: _Lane) -> None:
@@ -242,8 +254,8 @@ class Outbox:
                 if not isinstance(item, _Call):
                     lane.queue.extendleft(reversed(self._expand(item)))
                     continue
-                if item.typing and any(not isinstance(i, _Barrier) for i in lane.queue):
-                    continue  # something to show is already queued: "typing…" adds nothing
+                if item.typing and self._typing_adds_nothing(lane):
+                    continue
                 self._in_progress += 1
                 try:
                     await self._pace(lane, item)
@@ -256,6 +268,13 @@ class Outbox:
             lane.task = None
             if not lane.queue and lane.bucket.idle:
                 self._lanes.pop(chat_id, None)
+
+    def _typing_adds_nothing(self, lane: _Lane) -> bool:
+        """True if something to show is queued behind "typing…", or every call slot is taken.
+
+        Under a backlog "typing…" would only hold up answers: it is the first thing shed.
+        """
+        return self._in_flight.locked() or any(not isinstance(i, _Barrier) for i in lane.queue)
 
     async def _pace(self, lane: _Lane, call: _Call) -> None:
         pause = lane.paused_until - self._clock()

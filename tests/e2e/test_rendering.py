@@ -57,7 +57,8 @@ def test_an_answer_rejected_even_as_plain_text_still_arrives_once_and_the_chat_c
     telegram.fail_next(
         "sendMessage", status=400, description=PARSE_ERROR, chat_id=alice.id, count=2
     )
-    bot.deepseek.reply("**Hello** there", chunks=1)
+    # The draft of the first words takes both refusals; the final text comes after it.
+    bot.deepseek.reply("**Hello** there", chunks=["**Hello** ", "there"], chunk_delay=0.5)
     telegram.send_text(alice, "greet me")
     telegram.wait_for_message(alice.id, containing="Hello there")
     telegram.send_text(alice, "/ping")

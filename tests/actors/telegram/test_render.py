@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from actors.telegram import render
 from actors.telegram.render import html_to_plain, markdown_to_html, telegram_length
 from tests.actors.telegram.support import html_problems, markdown_texts
 
@@ -253,6 +254,38 @@ def test_any_markdown_renders_to_balanced_telegram_tags_only(markdown: str) -> N
 @given(st.text())
 def test_any_text_renders_to_balanced_telegram_tags_only(text: str) -> None:
     assert html_problems(markdown_to_html(text)) == []
+
+
+# Words, the punctuation of prose, and what makes a line a block: the cases where the
+# plain-text shortcut must agree with the parser, or stand aside.
+_PROSE_PIECES = st.sampled_from(
+    [
+        *"ab é😀.,:;!?'\"()/%$@^{}=-+#>",
+        *("1.", "2)", "\n", "\n\n", "   ", "    ", "\xa0", "\t", "\r", "\x00", "\u2028"),
+        *("http://x.y", "----", "===", "Hello", " - "),
+    ]
+)
+
+
+@given(st.lists(_PROSE_PIECES, max_size=40).map("".join))
+def test_plain_text_skips_the_parser_with_the_same_html(text: str) -> None:
+    assert markdown_to_html(text) == render._parsed(render._SURROGATE.sub("\ufffd", text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hello there.", "Two lines\nof text", "One.\n\n  Two, indented a little.  ", "3 + 4 = 7"],
+)
+def test_everyday_sentences_take_the_plain_text_shortcut(text: str) -> None:
+    assert render._is_plain(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["**bold**", "- item", "1. first", "# title", "> quote", "a & b", "    code", "x\ty"],
+)
+def test_text_with_markup_goes_through_the_parser(text: str) -> None:
+    assert not render._is_plain(text)
 
 
 @pytest.mark.parametrize(
