@@ -8,6 +8,7 @@ it once it has failed ``poison_after`` times) and tells the supervisor, which de
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import typing
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import pykka
 from loguru import logger
 
-from runtime._cell import Cell, ChildEnded, LifecycleState, Stop, StopKind
+from runtime._cell import Cell, ChildEnded, ExpressFailed, LifecycleState, Stop, StopKind
 from runtime._exceptions import Escalated, UnhandledMessage
 from runtime._message import DeliveryFailed, Envelope, Message, _current
 
@@ -159,6 +160,9 @@ class Actor(pykka.ThreadingActor):
         self.ready = threading.Event()
         self.done = threading.Event()
         self.thread: threading.Thread | None = None
+        self._express_loop: asyncio.AbstractEventLoop | None = None
+        self._express_handlers: dict[type, Callable[[Any], Any]] = {}
+        self._express = self._take_express  # one bound method: the cell's mark of this incarnation
 
     def __str__(self) -> str:
         return f"{type(self).__name__}({self._cell.path})"
@@ -182,6 +186,56 @@ class Actor(pykka.ThreadingActor):
     def stop(self) -> None:
         """Ask this actor to end once what is already queued is handled."""
         self.context.stop_self()
+
+    def serve_on_loop(self, loop: asyncio.AbstractEventLoop, *message_types: type) -> None:
+        """Handle told messages of ``message_types`` on ``loop``, past this actor's thread.
+
+        For an actor whose handlers only hand work to the event loop (a call to make, a
+        coroutine to run): a sender's message then reaches the loop in one thread hop
+        instead of two, each hop a wake-up and a wait for the GIL. Call it in ``on_start``;
+        it lasts for this incarnation. Such a handler runs on the loop's thread while this
+        actor's thread may run another, so it may only read what ``on_start`` set and use
+        what belongs to the loop. If it raises, this incarnation fails like any other
+        (the supervisor decides) and the message is retried on the next one's thread.
+        Asks stay on the thread, and so does everything while the incarnation ends.
+        """
+        self._express_loop = loop
+        self._express_handlers = {t: self._handlers[t] for t in message_types}
+        self._cell.express = self._express
+
+    def _take_express(self, envelope: Envelope) -> bool:
+        """The cell's express lane: schedule ``envelope`` on the loop; False to queue it."""
+        handler = self._express_handlers.get(type(envelope.message))
+        loop = self._express_loop
+        if handler is None or loop is None or envelope.reply_to is not None:
+            return False
+        if not self._cell.accepting:
+            return False
+        try:
+            loop.call_soon_threadsafe(self._handle_express, handler, envelope)
+        except RuntimeError:  # the loop is closed: the mailbox will do
+            return False
+        return True
+
+    def _handle_express(self, handler: Callable[[Any], Any], envelope: Envelope) -> None:
+        cell = self._cell
+        if cell.express is not self._express:  # this incarnation ended since: the next one
+            if not cell.deliver(envelope):
+                self.context._system.route(cell.path, envelope)  # noqa: SLF001
+            return
+        message = envelope.message
+        token = _current.set((envelope.correlation_id, cell.path))
+        started = time.perf_counter()
+        try:
+            handler(message)
+        except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+            cell.express = None
+            cell.post(ExpressFailed(envelope, exc))
+            return
+        finally:
+            _current.reset(token)
+        elapsed = time.perf_counter() - started
+        cell.stats.record_message(type(message).__name__, elapsed, time.time())
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -271,6 +325,9 @@ class Actor(pykka.ThreadingActor):
         if isinstance(item, Stop):
             self._end(item.kind, voluntary=item.voluntary)
             return True
+        if isinstance(item, ExpressFailed):
+            self._die(item.envelope, item.error)
+            return True
         logger.warning("{} ignored control item {!r}", self, item)
         return False
 
@@ -286,6 +343,7 @@ class Actor(pykka.ThreadingActor):
 
     def _end(self, kind: StopKind, *, voluntary: bool) -> None:
         cell = self._cell
+        cell.express = None
         cell.state = LifecycleState.STOPPING
         save = self.context._save  # noqa: SLF001 - the runtime's own context
         if kind is StopKind.PASSIVATE and save is not None and cell.key is not None:
@@ -302,6 +360,7 @@ class Actor(pykka.ThreadingActor):
 
     def _die(self, envelope: Envelope | None, exc: Exception) -> None:
         cell = self._cell
+        cell.express = None
         cell.stats.record_failure(exc)
         system = self.context._system  # noqa: SLF001
         if envelope is not None:

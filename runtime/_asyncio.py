@@ -68,6 +68,14 @@ class AsyncLoop:
         self._thread.start()
         started.wait()
 
+    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop soon, from any thread (the loop's own too)."""
+        loop = self.loop
+        if self._thread is not None and threading.get_ident() == self._thread.ident:
+            loop.call_soon(callback, *args)
+        else:
+            loop.call_soon_threadsafe(callback, *args)
+
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run ``coro`` on the loop, carrying the caller's correlation id into it."""
         current = _current.get()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Callable
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,16 @@ class Stop:
         self.voluntary = voluntary
 
 
+class ExpressFailed:
+    """Control item: a handler run on the event loop raised; the incarnation must end."""
+
+    __slots__ = ("envelope", "error")
+
+    def __init__(self, envelope: Envelope, error: Exception) -> None:
+        self.envelope = envelope
+        self.error = error
+
+
 class ChildEnded:
     """Control item sent to a parent when one incarnation of a child ends."""
 
@@ -77,6 +88,7 @@ class Cell:
         "accepting",
         "actor",
         "busy",
+        "express",
         "incarnation",
         "key",
         "lock",
@@ -114,9 +126,15 @@ class Cell:
         # For a pool: how many messages per key wait in this mailbox to be handed over.
         # Guarded by ``lock``; a member's cell opens only when its key has none left.
         self.routed: dict[str, int] = {}
+        # Set by an incarnation that serves some messages on the event loop (see
+        # Actor.serve_on_loop): True if it took the envelope there, past the mailbox.
+        self.express: Callable[[Envelope], bool] | None = None
 
     def deliver(self, envelope: Envelope) -> bool:
         """Queue a user message; False if this address no longer takes messages."""
+        express = self.express
+        if express is not None and express(envelope):
+            return True
         with self.lock:
             if not self.accepting:
                 return False

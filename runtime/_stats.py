@@ -1,8 +1,10 @@
 """Live figures an actor keeps about itself, cheap enough to update on every message.
 
-They live in the actor's cell, not in the actor object, so they survive restarts. Only
-the actor's own thread writes them; snapshots read them from other threads, which is
-safe for ints, floats and a ``tuple(deque)`` copy under the GIL.
+They live in the actor's cell, not in the actor object, so they survive restarts. The
+actor's own thread writes them (and the event loop, for messages an actor serves there:
+a count may then miss one now and then, which figures for a debug view can afford);
+snapshots read them from other threads, which is safe for ints, floats and a
+``tuple(deque)`` copy under the GIL.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import httpx
 from loguru import logger
 
 from actors.errors import BadProviderResponse, ProviderError, StreamInterrupted
+from actors.http_pool import PooledTransport
 from actors.llm.failures import bad_response, redact, transport_error
 from actors.llm.gemini import GeminiDialect
 from actors.llm.openai_compat import OpenAIDialect
@@ -212,14 +213,14 @@ class ProviderClient:
             raise RuntimeError(f"provider client {self._name!r} is closed")
         if self._http is None or self._slots is None:
             limit = self._config.max_concurrency
+            limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
             self._http = httpx.AsyncClient(
                 base_url=self._config.base_url.rstrip("/") + "/",
                 headers=self._dialect.headers(),
                 timeout=httpx.Timeout(
                     self._config.timeout, connect=min(self._config.timeout, _CONNECT_TIMEOUT)
                 ),
-                limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-                transport=self._transport,
+                transport=self._transport or PooledTransport(limits=limits),
             )
             self._slots = asyncio.Semaphore(limit)
             self._lifecycle = _Lifecycle.OPEN

@@ -150,6 +150,9 @@ class ProviderActor(Actor):
 
     def on_start(self) -> None:
         self._client = ProviderClient(self._config)
+        # Generate and CancelGenerate go straight to the loop: the answer is made there, and
+        # this thread would only pass them on. So _inflight is the loop's to write.
+        self.serve_on_loop(self._loop.loop, Generate, CancelGenerate)
 
     def on_stop(self) -> None:
         for future in list(self._inflight.values()):

@@ -17,16 +17,19 @@ import asyncio
 import concurrent.futures
 import functools
 import time
+import typing
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
 from loguru import logger
 from telegram import Bot
 from telegram.error import InvalidToken
 from telegram.request import HTTPXRequest
 
 from actors.config import TelegramConfig
+from actors.http_pool import PooledTransport
 from actors.telegram.completion import update_id_of
 from actors.telegram.downloads import DownloadFile, download, failure
 from actors.telegram.indicators import TYPING_DELAY, TypingIndicators
@@ -107,16 +110,22 @@ class TelegramProbed(Message, frozen=True, kw_only=True):
     took_ms: float
 
 
+Output = SendText | EditText | ShowTyping | ShowDraft | FinishAnswer | AnswerButton | DeleteMessage
+OUTPUT = typing.get_args(Output)  # served on the event loop (Actor.serve_on_loop)
+
+
 class GatewayFailed(RuntimeError):
     """Polling ended on its own: let the supervisor restart the gateway."""
 
 
 # Connections to the Bot API for everything but getUpdates, and as many calls in flight
-# (Pacing.max_in_flight). httpcore looks at every pooled connection each time a request
-# starts or ends (is it expired? did the server close it?), through anyio, which is costly:
-# with 64 connections that scan was a quarter of the event loop's time in a burst. Sixteen
-# calls in flight are more than Telegram's ~30 messages a second need at its latencies.
+# (Pacing.max_in_flight): more than Telegram's ~30 messages a second need at its latencies.
+# httpcore's pool looks over every connection each time a request starts or ends
+# (actors/http_pool.py makes that cheaper; a small pool keeps it so).
 TELEGRAM_CONNECTIONS = 16
+TELEGRAM_LIMITS = httpx.Limits(
+    max_connections=TELEGRAM_CONNECTIONS, max_keepalive_connections=TELEGRAM_CONNECTIONS
+)
 
 
 def make_bot(config: TelegramConfig) -> Bot:
@@ -129,6 +138,7 @@ def make_bot(config: TelegramConfig) -> Bot:
         base_file_url=f"{base}/file/bot",
         request=HTTPXRequest(
             connection_pool_size=TELEGRAM_CONNECTIONS,
+            httpx_kwargs={"transport": PooledTransport(limits=TELEGRAM_LIMITS)},
             read_timeout=timeout,
             write_timeout=timeout,
             connect_timeout=timeout,
@@ -228,6 +238,8 @@ class Gateway(Actor):
                 token=token, error=f"{type(exc).__name__}: {exc}"
             ),
         )
+        # What sessions send goes straight to the loop: this thread would only pass it on.
+        self.serve_on_loop(self._loop.loop, *OUTPUT)
 
     async def _new_outbox(self, bot: Bot) -> tuple[Outbox, TypingIndicators]:
         outbox = Outbox(bot, pacing_from(self._config), max_chars=self._config.max_message_chars)
@@ -315,16 +327,7 @@ class Gateway(Actor):
     # -- output -----------------------------------------------------------------------------------
 
     @receive
-    def send(
-        self,
-        message: SendText
-        | EditText
-        | ShowTyping
-        | ShowDraft
-        | FinishAnswer
-        | AnswerButton
-        | DeleteMessage,
-    ) -> None:
+    def send(self, message: Output) -> None:
         typing = self._typing
         if typing is None:
             raise RuntimeError("gateway is not running")
@@ -332,9 +335,9 @@ class Gateway(Actor):
         chat_id = getattr(message, "chat_id", None)
         intake = self._intake
         if update_id is None or intake is None or not isinstance(chat_id, int):
-            self._loop.loop.call_soon_threadsafe(typing.submit, message)
+            self._loop.call_soon(typing.submit, message)
         else:  # a reply to an update: the intake tracks it until Telegram accepted it
-            self._loop.loop.call_soon_threadsafe(intake.submit, message, update_id, chat_id)
+            self._loop.call_soon(intake.submit, message, update_id, chat_id)
 
     @receive
     def fetch_file(self, message: DownloadFile) -> None:
