@@ -354,6 +354,10 @@ class ClaimPendingUpdates(Message, frozen=True, kw_only=True):
     run_id: str
 
 
+class GetInboxHighWater(Message, frozen=True, kw_only=True):
+    """Ask: the highest update id on record in the inbox, or None (an empty inbox)."""
+
+
 class MarkUpdatesDone(Message, frozen=True, kw_only=True):
     """Tell: these updates are answered (or had nothing to answer); never replay them."""
 
@@ -681,6 +685,11 @@ class StorageActor(Actor):
     @patient
     def claim_pending_updates(self, message: ClaimPendingUpdates) -> tuple[InboxUpdate, ...]:
         return self.store.claim_pending(run_id=message.run_id)
+
+    @receive
+    @patient
+    def inbox_high_water(self, _message: GetInboxHighWater) -> int | None:
+        return self.store.highest_update_id()
 
     @receive
     @patient

@@ -37,9 +37,8 @@ Phases, each run for ours then the baseline (the order alternating between round
 4. 10,000 distinct chats, one message each, in a burst, with a fresh process of each bot:
    time until all are answered, peak RSS (VmHWM) and peak threads (sampled every 50 ms).
 
-Phases 1 and 2 also run ``ours_si``: our bot launched with ``sys.setswitchinterval(0.0005)``
-instead of CPython's 5 ms, a cheap fix tried out (not a config key). The CPU time each bot
-process used (/proc/<pid>/stat) is reported per update for the burst, in total for phase 4.
+The CPU time each bot process used (/proc/<pid>/stat) is reported per update for the
+burst, in total for phase 4.
 
 Our bot's config for the bench (see ``OurBot.settings``): Telegram pacing raised out of
 the way (the emulators enforce no limits, and the baseline does no pacing), ops endpoint
@@ -89,7 +88,6 @@ from tests.emulators.telegram import TelegramEmulator
 FIRST_CHAT = 100_001
 MANY_FIRST_CHAT = 200_001
 SLOW_SECONDS = 5.0
-EXPERIMENT_SWITCH_INTERVAL = 0.0005  # seconds: ours_si, a cheap fix tried out (default 0.005)
 HOL_TARGET = 1.10  # fast-chat p99 with slow chats at most 10% above without
 RSS_TARGET_MB = 200.0
 
@@ -290,15 +288,15 @@ def many_chats_phase(
 # -- the run ---------------------------------------------------------------------------------
 
 
-ALL_CONTENDERS = ("ours", "ours_c8", "ours_si", "baseline")
+ALL_CONTENDERS = ("ours", "ours_c8", "baseline")
 
 
 @contextlib.contextmanager
 def contenders(
     llm_url: str, chats: range, labels: tuple[str, ...] = ALL_CONTENDERS
 ) -> Iterator[dict[str, Contender]]:
-    """Running: ours (bench config), ours with max_concurrency 8, ours with a shorter GIL
-    switch interval, and the baseline (all of them unless ``labels`` says which)."""
+    """Running: ours (bench config), ours with max_concurrency 8, and the baseline (all of
+    them unless ``labels`` says which)."""
     started: list[Contender] = []
     try:
         for label in labels:
@@ -317,7 +315,6 @@ def contenders(
                     users=chats,
                     overrides=overrides,
                     name=label,
-                    switch_interval=EXPERIMENT_SWITCH_INTERVAL if label == "ours_si" else None,
                 )
             started.append(Contender(label=label, bot=bot, telegram=telegram))
             bot.start()
@@ -359,7 +356,7 @@ def run(sizes: Sizes, *, only: str | None = None) -> dict[str, Any]:
     labels = ("ours", "baseline") if only else ALL_CONTENDERS
     with LlmServer(slow_seconds=SLOW_SECONDS) as llm:
         with contenders(llm.base_url, chats, labels) as bots:
-            pair = [bots[label] for label in ("ours", "baseline", "ours_si") if label in bots]
+            pair = [bots[label] for label in ("ours", "baseline")]
             for who in pair:  # a first answer per chat: sessions and histories exist from here on
                 driver = Driver(who.telegram)
                 for chat_id in chats:
@@ -421,7 +418,7 @@ def latency_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
-    lat, tput, hol = results["latency"], results["throughput"], results["hol"]
+    hol = results["hol"]
     many_o, many_b = results["many_ours"], results["many_baseline"]
 
     def ratio(label: str) -> float | None:
@@ -432,24 +429,6 @@ def rows(results: dict[str, Any], sizes: Sizes) -> list[Row]:
     return [
         *latency_rows(results),
         *throughput_rows(results),
-        (
-            "  ours, switch interval 0.5 ms: p50, ms",
-            lat["ours_si"].get("p50_ms"),
-            lat["baseline"].get("p50_ms"),
-            "lower",
-        ),
-        (
-            "  ours, switch interval 0.5 ms: p99, ms",
-            lat["ours_si"].get("p99_ms"),
-            lat["baseline"].get("p99_ms"),
-            "lower",
-        ),
-        (
-            "  ours, switch interval 0.5 ms: updates/s",
-            tput["ours_si"]["per_s"],
-            tput["baseline"]["per_s"],
-            "higher",
-        ),
         (
             "fast-chat p99 alone, ms",
             hol["ours"]["without_slow"].get("p99_ms"),

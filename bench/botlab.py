@@ -341,8 +341,6 @@ class OurBot(BotProcess):
         users: ids approved in the database before the start.
         overrides: config tables to change, e.g. ``{"sessions": {"max_alive": 200}}``.
         name: names its config, database and log files.
-        switch_interval: run ``main.py`` with this ``sys.setswitchinterval`` (an experiment:
-            the bot itself keeps CPython's default of 5 ms).
     """
 
     name = "ours"
@@ -356,14 +354,12 @@ class OurBot(BotProcess):
         users: range,
         overrides: dict[str, dict[str, TomlValue]] | None = None,
         name: str = "ours",
-        switch_interval: float | None = None,
     ) -> None:
         super().__init__(telegram, workdir)
         self.llm_url = llm_url
         self.users = users
         self.overrides = overrides or {}
         self.name = name
-        self.switch_interval = switch_interval
 
     @property
     def config_path(self) -> Path:
@@ -413,15 +409,7 @@ class OurBot(BotProcess):
         seed_users(self.db_path, self.users)
 
     def command(self) -> list[str]:
-        main = [str(ROOT / "main.py"), "--config", str(self.config_path)]
-        if self.switch_interval is None:
-            return [sys.executable, *main]
-        # An experiment, not a config key: main.py run with another GIL switch interval.
-        launcher = (
-            f"import runpy, sys; sys.setswitchinterval({self.switch_interval!r});"
-            f" sys.argv = {main!r}; runpy.run_path(sys.argv[0], run_name='__main__')"
-        )
-        return [sys.executable, "-c", launcher]
+        return [sys.executable, str(ROOT / "main.py"), "--config", str(self.config_path)]
 
     def environment(self) -> dict[str, str]:
         env = super().environment()

@@ -68,11 +68,15 @@ class AsyncLoop:
         self._thread.start()
         started.wait()
 
-    def call_soon(self, callback: Callable[..., object], *args: Any) -> None:
-        """Run ``callback(*args)`` on the loop soon, from any thread (the loop's own too)."""
+    def call(self, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop: at once if called on the loop's own thread
+        (an actor's handler served there), else as soon as the loop gets to it.
+
+        Either way, calls made one after the other from one thread run in that order.
+        """
         loop = self.loop
         if self._thread is not None and threading.get_ident() == self._thread.ident:
-            loop.call_soon(callback, *args)
+            callback(*args)
         else:
             loop.call_soon_threadsafe(callback, *args)
 

@@ -87,6 +87,12 @@ class InboxTable(Connection):
         # RETURNING gives rows in no promised order.
         return tuple(sorted(claimed, key=lambda update: update.update_id))
 
+    def highest_update_id(self) -> int | None:
+        """The highest update id on record (pruning keeps its row), or None if none is."""
+        with self._reading("find the highest update id") as db:
+            row = db.execute("SELECT MAX(update_id) FROM inbox").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def pending_updates(self) -> tuple[InboxUpdate, ...]:
         """Every update not done yet, whichever run it belongs to, oldest first."""
         with self._reading("list pending updates") as db:

@@ -239,7 +239,7 @@ class Gateway(Actor):
             ),
         )
         # What sessions send goes straight to the loop: this thread would only pass it on.
-        self.serve_on_loop(self._loop.loop, *OUTPUT)
+        self.serve_on_loop(self._loop.loop, *OUTPUT, UpdateHandled)
 
     async def _new_outbox(self, bot: Bot) -> tuple[Outbox, TypingIndicators]:
         outbox = Outbox(bot, pacing_from(self._config), max_chars=self._config.max_message_chars)
@@ -288,9 +288,8 @@ class Gateway(Actor):
         intake = self._intake
         if intake is None:
             raise RuntimeError("gateway is not running")
-        self._loop.loop.call_soon_threadsafe(
-            intake.completions.handled, message.update_id, message.chat_id
-        )
+        # After the replies it follows: both are served on the loop, in the order sent.
+        self._loop.call(intake.completions.handled, message.update_id, message.chat_id)
 
     @receive
     def on_delivery_failed(self, message: DeliveryFailed) -> None:
@@ -335,9 +334,9 @@ class Gateway(Actor):
         chat_id = getattr(message, "chat_id", None)
         intake = self._intake
         if update_id is None or intake is None or not isinstance(chat_id, int):
-            self._loop.call_soon(typing.submit, message)
+            self._loop.call(typing.submit, message)
         else:  # a reply to an update: the intake tracks it until Telegram accepted it
-            self._loop.call_soon(intake.submit, message, update_id, chat_id)
+            self._loop.call(intake.submit, message, update_id, chat_id)
 
     @receive
     def fetch_file(self, message: DownloadFile) -> None:

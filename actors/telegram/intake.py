@@ -6,7 +6,9 @@ loop (no locks). It
 - replays the inbox's pending updates of earlier runs before anything new is taken in,
 - writes each batch the poller fetches to the inbox (through the storage actor's
   ``ask_async``) and returns the updates not seen before,
-- hands updates to their chat's session with correlation id ``u<update_id>``,
+- hands updates to their chat's session with correlation id ``u<update_id>``: at once,
+  while the batch is being written, for ids above the inbox's high-water mark (Telegram's
+  ids only grow, so those cannot be re-deliveries), after the write for the others,
 - passes replies to the outbox while noting which update they answer
   (:class:`~actors.telegram.completion.Completions` marks an update done once they are out),
 - notes the message a streaming answer is shown in, so that a replayed update's new answer
@@ -17,13 +19,20 @@ docs/architecture.md ("Intake: the durable inbox") tells the whole story.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 
 from loguru import logger
 from telegram import Bot, Update
 
-from actors.storage import ClaimPendingUpdates, MarkUpdatesDone, NoteDraft, RecordUpdates
+from actors.storage import (
+    ClaimPendingUpdates,
+    GetInboxHighWater,
+    MarkUpdatesDone,
+    NoteDraft,
+    RecordUpdates,
+)
 from actors.telegram.completion import Completions
 from actors.telegram.messages import FinishAnswer, GatewayCommand, ShowDraft
 from actors.telegram.outbox import MAX_DRAFTS, Outbox
@@ -62,6 +71,12 @@ class Intake:
         outbox.on_new_draft = self._draft_shown
         self._draft_updates: dict[tuple[int, str], int] = {}  # (chat, draft) -> update id
         self._leftover_drafts: dict[int, int] = {}  # replayed update id -> its old draft
+        # The highest update id on record or handed out; None until the inbox was asked.
+        self._high_water: int | None = None
+        # Handed to a session while its row was being written: id -> answered since. Until
+        # the poller delivers it (once the write succeeded; a failed one is retried with
+        # the batch, carrying whether it was answered, so that it is not replayed).
+        self._early: dict[int, bool] = {}
 
     async def run(self, poller: Poller) -> None:
         """Replay what earlier runs left unanswered, then poll until cancelled."""
@@ -76,6 +91,7 @@ class Intake:
         """
         if self._storage is None:
             return
+        self._high_water = await self._storage.ask_async(GetInboxHighWater(), timeout=INBOX_TIMEOUT)
         pending = await self._storage.ask_async(
             ClaimPendingUpdates(run_id=self._run_id), timeout=INBOX_TIMEOUT
         )
@@ -97,8 +113,12 @@ class Intake:
     async def record(self, updates: Sequence[Update]) -> Sequence[Update]:
         """Write a fetched batch to the inbox; return the updates not seen before.
 
-        Updates nothing will answer (another bot's command, a service message) are written
-        down as done at once: they are only kept to recognise a re-delivery.
+        Updates above the high-water mark are handed to their sessions at once, while the
+        batch is written, so an answer never waits for the database (nor for what the
+        storage actor has queued before it); :meth:`route` then skips them. Updates
+        nothing will answer (another bot's command, a service message) are written down as
+        done at once: they are only kept to recognise a re-delivery. Raises what the write
+        raised: the poller fetches the batch again later.
         """
         if self._storage is None:
             return updates
@@ -110,21 +130,50 @@ class Intake:
                     update_id=update.update_id,
                     chat_id=None if translated is None else translated[0],
                     payload=update.to_json(),
-                    done=translated is None,
+                    done=translated is None or self._early.get(update.update_id, False),
                 )
             )
-        fresh = set(
-            await self._storage.ask_async(
+        # Sent before any update is handed out, so the storage actor writes the rows before
+        # it sees a MarkUpdatesDone for one of them.
+        writing = asyncio.ensure_future(
+            self._storage.ask_async(
                 RecordUpdates(updates=tuple(entries), run_id=self._run_id), timeout=INBOX_TIMEOUT
             )
         )
+        await asyncio.sleep(0)
+        self._hand_out_early(updates)
+        fresh = set(await writing)
+        if updates:  # on record now: later ids above these are new
+            self._high_water = max(self._high_water or 0, *(u.update_id for u in updates))
         for update in updates:
             if update.update_id not in fresh:
+                self._early.pop(update.update_id, None)
                 logger.info("update {} was delivered again; not handled twice", update.update_id)
         return [update for update in updates if update.update_id in fresh]
 
+    def _hand_out_early(self, updates: Sequence[Update]) -> None:
+        """Route the updates above the high-water mark now: they cannot be on record."""
+        if self._high_water is None:
+            return  # the inbox's mark is not known yet: the write decides what is new
+        for update in updates:
+            if update.update_id <= self._high_water:
+                continue
+            self._high_water = update.update_id
+            try:
+                routed = self._route(update)
+            except Exception:  # noqa: BLE001 - boundary: one bad update must not stop intake
+                logger.exception("could not route update {}", update.update_id)
+                continue  # the poller routes it after the write, and logs it again
+            if routed:
+                self._early[update.update_id] = False
+
     def route(self, update: Update) -> bool:
-        """Hand ``update`` to its chat's session; False if it is for no one."""
+        """Hand ``update`` to its chat's session (unless it was, early); False if for no one."""
+        if self._early.pop(update.update_id, None) is not None:
+            return True
+        return self._route(update)
+
+    def _route(self, update: Update) -> bool:
         translated = translate(update, self._username)
         if translated is None:
             return False
@@ -146,6 +195,8 @@ class Intake:
 
     def mark_done(self, update_id: int) -> None:
         """Record ``update_id`` as done (the moment its last reply is out)."""
+        if update_id in self._early:  # its row may not be written yet: it will say so
+            self._early[update_id] = True
         if self._storage is not None:
             self._storage.tell(MarkUpdatesDone(update_ids=(update_id,)))
 

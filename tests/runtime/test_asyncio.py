@@ -175,3 +175,20 @@ def test_a_closed_loop_refuses_work_and_can_be_started_again() -> None:
     loop.close()  # closing twice is harmless
     with loop:
         assert loop.submit(asyncio.sleep(0, result=2)).result(5) == 2
+
+
+def test_call_runs_at_once_on_the_loop_thread_and_in_order_from_others() -> None:
+    with AsyncLoop() as loop:
+        seen: list[str] = []
+        done = threading.Event()
+
+        def on_loop() -> None:
+            loop.call(seen.append, "inline")  # on the loop's thread: before what follows
+            seen.append("after")
+
+        for index in range(3):
+            loop.call(seen.append, f"from thread {index}")
+        loop.call(on_loop)
+        loop.call(done.set)
+        assert done.wait(5)
+    assert seen == ["from thread 0", "from thread 1", "from thread 2", "inline", "after"]
