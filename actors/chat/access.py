@@ -2,11 +2,11 @@
 
 :class:`Doorkeeper` is plain logic a :class:`~actors.chat.session.ChatSession` holds, so
 the rules are testable without threads. It reads users' and the group's access from
-storage (caching a user's "active" for :data:`ACTIVE_CACHE_SECONDS`, so a busy chat does
-not ask storage at every message), registers those who ask to be let in, tells admins
-what they must decide, and says why someone gets no answer. Admins' decisions are the
-admin actor's; the session forwards what they change (:meth:`Doorkeeper.forget`,
-:meth:`Doorkeeper.group_decided`).
+storage (caching a user's "active" for :data:`ACTIVE_CACHE_SECONDS`, so that a message
+does not wait for storage, which may be busy writing what a burst left), registers those
+who ask to be let in, tells admins what they must decide, and says why someone gets no
+answer. Admins' decisions are the admin actor's; the session forwards what they change
+(:meth:`Doorkeeper.forget`, :meth:`Doorkeeper.group_decided`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ from actors.telegram.messages import Button, SendText
 from runtime import Address
 from storage import Chat, GroupAccess, User, UserState, UserUpsert
 
-ACTIVE_CACHE_SECONDS = 10.0
+# Admins' decisions reach every live session as AccessChanged, which drops the cached
+# entry at once (Doorkeeper.forget): the expiry is only a safety net, so it can be long.
+# (At 10 s, the first question of a user quiet for that long waited for storage: after a
+# burst, up to a second behind its backlog of writes.)
+ACTIVE_CACHE_SECONDS = 300.0
 # In a group waiting for approval, one "still waiting" reply per this many seconds at most.
 PENDING_GROUP_REPLY_SECONDS = 300.0
 GROUP_PENDING: Final = "group pending"
