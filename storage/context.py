@@ -148,19 +148,19 @@ class ContextTable(ChatTable):
             raise ValueError(f"max_tokens must not be negative, got {max_tokens}")
         action = f"trim context of chat {chat_id} topic {topic_id} to {max_tokens} tokens"
         with self._writing(action) as db:
-            turns = self._records(
-                db,
-                Turn,
-                "SELECT * FROM turns WHERE chat_id = ? AND topic_id = ? ORDER BY id",
+            # Only what the decision needs: the texts (and a record per turn) would cost
+            # more than the rest of the trim, which runs after every turn written.
+            turns: list[tuple[int, str, int]] = db.conn.execute(
+                "SELECT id, role, tokens FROM turns WHERE chat_id = ? AND topic_id = ? ORDER BY id",
                 (chat_id, topic_id),
-            )
-            excess = sum(turn.tokens for turn in turns) - max_tokens
+            ).fetchall()
+            excess = sum(tokens for _, _, tokens in turns) - max_tokens
             doomed: list[int] = []
-            for turn in turns:
+            for turn_id, role, tokens in turns:
                 if excess <= 0:
                     break
-                if turn.role != "system":
-                    doomed.append(turn.id)
-                    excess -= turn.tokens
+                if role != "system":
+                    doomed.append(turn_id)
+                    excess -= tokens
             db.conn.executemany("DELETE FROM turns WHERE id = ?", [(id_,) for id_ in doomed])
         return len(doomed)
