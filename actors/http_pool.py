@@ -61,10 +61,11 @@ class PooledTransport(httpx.AsyncHTTPTransport):
     def __init__(self, *, limits: httpx.Limits) -> None:
         super().__init__(limits=limits)
         # httpx builds its httpcore pool without a way to pass a network backend: the
-        # same pool is built again here, with ours. tests/actors/test_http_pool.py checks
-        # that requests really go through it.
+        # same pool is built again here, with ours, reusing its SSL context (loading the
+        # certificates costs ~25 ms). tests/actors/test_http_pool.py checks that requests
+        # really go through it.
         self._pool = OnePassConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=self._pool._ssl_context,  # noqa: SLF001 - the pool httpx built
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
