@@ -137,15 +137,22 @@ class Actor(pykka.ThreadingActor):
     this actor is broken (a bad argument, a row that does not exist): raised while
     answering an ``ask``, they go to the asker and the actor carries on. Anything else,
     and any exception in a ``tell`` handler, fails the actor and its supervisor decides.
+
+    ``served_first`` lists message types handled before whatever else is queued (in the
+    order they came): for a message someone waits on that must not queue behind a
+    backlog of work nobody waits for. Only where their order against other messages
+    does not matter.
     """
 
     answered_errors: ClassVar[tuple[type[Exception], ...]] = ()
+    served_first: ClassVar[tuple[type, ...]] = ()
     _dispatch_tables: ClassVar[dict[type, dict[type, str]]] = {}
 
     def __init__(self, context: ActorContext) -> None:
         super().__init__()
         self.context = context
         self._cell = context._cell  # noqa: SLF001 - the runtime's own context
+        self._cell.first = frozenset(self.served_first)
         # The mailbox belongs to the cell so that it survives this incarnation.
         self.actor_inbox = self._cell.mailbox
         self._actor_ref = pykka.ActorRef(self)

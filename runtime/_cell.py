@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections import deque
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
@@ -80,8 +81,18 @@ class ChildEnded:
         self.voluntary = voluntary
 
 
+# Queued in the mailbox for each message served first, to wake an actor waiting on it.
+_FIRST = object()
+
+
 class Cell:
-    """State of one address shared by all incarnations of its actor."""
+    """State of one address shared by all incarnations of its actor.
+
+    Messages of the types in ``first`` (see ``Actor.served_first``) wait in a lane of their
+    own and are taken before anything already in the mailbox, in the order they came.
+    Each one also puts a marker in the mailbox, so that a waiting actor wakes for it;
+    ``stale`` counts the markers of those taken before their marker was reached.
+    """
 
     __slots__ = (
         "abort",
@@ -89,6 +100,8 @@ class Cell:
         "actor",
         "busy",
         "express",
+        "first",
+        "first_lane",
         "incarnation",
         "key",
         "lock",
@@ -100,6 +113,7 @@ class Cell:
         "redeliver",
         "role",
         "routed",
+        "stale",
         "state",
         "stats",
     )
@@ -129,6 +143,9 @@ class Cell:
         # Set by an incarnation that serves some messages on the event loop (see
         # Actor.serve_on_loop): True if it took the envelope there, past the mailbox.
         self.express: Callable[[Envelope], bool] | None = None
+        self.first: frozenset[type] = frozenset()
+        self.first_lane: deque[Envelope] = deque()
+        self.stale = 0  # written by the actor's thread only
 
     def deliver(self, envelope: Envelope) -> bool:
         """Queue a user message; False if this address no longer takes messages."""
@@ -138,7 +155,11 @@ class Cell:
         with self.lock:
             if not self.accepting:
                 return False
-            self.mailbox.put(envelope)
+            if self.first and type(envelope.message) in self.first:
+                self.first_lane.append(envelope)
+                self.mailbox.put(_FIRST)
+            else:
+                self.mailbox.put(envelope)
             return True
 
     def post(self, item: object) -> None:
@@ -151,13 +172,24 @@ class Cell:
         if retry is not None:
             self.redeliver = None
             return retry
-        return self.mailbox.get()
+        lane = self.first_lane
+        if lane:
+            self.stale += 1  # its marker is still in the mailbox: skip it when reached
+            return lane.popleft()
+        while True:
+            item = self.mailbox.get()
+            if item is not _FIRST:
+                return item
+            if self.stale:
+                self.stale -= 1
+                continue
+            return lane.popleft()
 
     def close_intake(self) -> bool:
         """Stop taking messages; return True if the mailbox was empty at that moment."""
         with self.lock:
             self.accepting = False
-            return self.mailbox.empty() and self.redeliver is None
+            return self._empty()
 
     def close_intake_if_empty(self) -> bool:
         """Stop taking messages only if none is waiting; True if intake is now closed.
@@ -166,7 +198,7 @@ class Cell:
         for a moment while its next one goes straight in, out of order.
         """
         with self.lock:
-            if not self.mailbox.empty() or self.redeliver is not None:
+            if not self._empty():
                 return False
             self.accepting = False
             return True
@@ -176,7 +208,11 @@ class Cell:
             self.accepting = True
 
     def depth(self) -> int:
-        return self.mailbox.qsize() + (1 if self.redeliver is not None else 0)
+        # A marker is queued for each message in the first lane, and for ``stale`` taken.
+        return self.mailbox.qsize() - self.stale + (1 if self.redeliver is not None else 0)
+
+    def _empty(self) -> bool:
+        return self.mailbox.qsize() <= self.stale and self.redeliver is None
 
     def drain(self) -> list[Envelope]:
         """Take every queued message out (control items are dropped)."""
@@ -184,8 +220,12 @@ class Cell:
         if self.redeliver is not None:
             items.append(self.redeliver)
             self.redeliver = None
+        lane = self.first_lane
+        while lane:
+            items.append(lane.popleft())
         while not self.mailbox.empty():
             item = self.mailbox.get_nowait()
             if type(item) is Envelope:
                 items.append(item)
+        self.stale = 0  # their markers are gone too
         return items

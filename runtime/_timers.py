@@ -64,7 +64,11 @@ class Timers:
             heapq.heappush(
                 self._heap, (time.monotonic() + max(delay, 0.0), next(self._seq), handle)
             )
-            self._cond.notify()
+            # The thread sleeps until the earliest entry: wake it only if that is this one.
+            # Most timers are answer timeouts set behind earlier ones, and a thread woken for
+            # nothing takes the GIL from the one that set the timer at its busiest moment.
+            if self._heap[0][2] is handle:
+                self._cond.notify()
         return handle
 
     def waiting(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 
@@ -192,3 +193,60 @@ def test_call_runs_at_once_on_the_loop_thread_and_in_order_from_others() -> None
         loop.call(done.set)
         assert done.wait(5)
     assert seen == ["from thread 0", "from thread 1", "from thread 2", "inline", "after"]
+
+
+def test_submit_on_the_loop_thread_starts_the_coroutine_before_the_loops_next_turn() -> None:
+    with AsyncLoop() as loop:
+        seen: list[str] = []
+        results: list[concurrent.futures.Future[str]] = []
+
+        async def work(name: str) -> str:
+            seen.append(f"{name} started")
+            await asyncio.sleep(0)
+            return name
+
+        async def fail() -> str:
+            raise Boom("no")
+
+        def on_loop() -> None:
+            results.append(loop.submit(work("submitted")))
+            results.append(loop.submit(fail()))
+            loop.loop.call_soon(seen.append, "next turn")
+
+        loop.call(on_loop)
+        assert results_of(results) == ["submitted", "Boom: no"]
+    assert seen == ["submitted started", "next turn"]
+
+
+def test_cancelling_what_was_submitted_on_the_loop_thread_cancels_its_task() -> None:
+    with AsyncLoop() as loop:
+        cancelled = threading.Event()
+        submitted: list[concurrent.futures.Future[None]] = []
+
+        async def wait_forever() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        loop.call(lambda: submitted.append(loop.submit(wait_forever())))
+        deadline = time.monotonic() + 5
+        while not submitted and time.monotonic() < deadline:
+            time.sleep(0.01)
+        submitted[0].cancel()
+        assert cancelled.wait(5)
+        assert submitted[0].cancelled()
+
+
+def results_of(futures: list[concurrent.futures.Future[str]]) -> list[str]:
+    deadline = time.monotonic() + 5
+    while len(futures) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    outcomes = []
+    for future in futures:
+        try:
+            outcomes.append(future.result(timeout=5))
+        except Boom as exc:
+            outcomes.append(f"Boom: {exc}")
+    return outcomes

@@ -27,6 +27,19 @@ def test_callbacks_run_in_the_order_they_fall_due(journal: Journal) -> None:
     assert [e[0] for e in journal.entries] == ["now", "early", "late"]
 
 
+def test_a_timer_set_before_the_earliest_one_still_runs_when_due(journal: Journal) -> None:
+    timers = Timers()
+    timers.start()
+    try:
+        timers.call_later(5.0, lambda: journal.record("later"))
+        timers.call_later(10.0, lambda: journal.record("latest"))
+        timers.call_later(0.02, lambda: journal.record("soon"))
+        journal.wait_for(lambda: len(journal.entries) == 1, timeout=1.0)
+    finally:
+        timers.close()
+    assert [e[0] for e in journal.entries] == ["soon"]
+
+
 def test_a_failing_callback_is_logged_and_the_others_still_run(
     journal: Journal, logs: LogCapture
 ) -> None:
