@@ -272,6 +272,17 @@ class SettleUsage(Message, frozen=True, kw_only=True):
     cost: float
 
 
+class WriteTogether(Message, frozen=True, kw_only=True):
+    """Tell: these writes in one transaction, in order: all of them are made, or none.
+
+    What one answer changes (two context turns, the usage ledger, the request log) costs
+    one commit instead of four, and each context written is trimmed once, at the end:
+    about half the storage thread's time per answer.
+    """
+
+    writes: tuple[AppendTurn | SettleUsage | RecordLlmRequest, ...]
+
+
 class ReleaseUsage(Message, frozen=True, kw_only=True):
     """Tell: the call ``request_id`` used nothing (failed, cancelled): give its estimate back."""
 
@@ -440,6 +451,7 @@ StorageRequest = (
     | PruneInbox
     | ReserveUsage
     | SettleUsage
+    | WriteTogether
     | ReleaseUsage
     | GetUsage
     | GetUsageStats
@@ -476,6 +488,10 @@ class StorageActor(Actor):
     # A caller's bad value or a missing row is answered to that caller; restarting the
     # database over it would spend the tree's restart budget on someone else's mistake.
     answered_errors = (ConstraintViolation, RecordNotFound)
+    # The poller waits for its batch to be on record before it may fetch the next one; after
+    # a burst it would wait behind every context write queued meanwhile. Safe to overtake:
+    # nothing queued before a batch's write is about its (new) updates.
+    served_first = (RecordUpdates,)
 
     def __init__(
         self,
@@ -598,17 +614,36 @@ class StorageActor(Actor):
     @receive
     @patient
     def append_turn(self, message: AppendTurn) -> None:
-        topic = message.topic_id
+        self._append_turn(message)
+        self.store.trim_context(message.chat_id, message.budget, topic_id=message.topic_id)
+
+    def _append_turn(self, message: AppendTurn) -> None:
         self.store.append_turn(
             message.chat_id,
             message.role,
             message.text,
             tokens=message.tokens,
-            topic_id=topic,
+            topic_id=message.topic_id,
             file_path=message.file_path,
             file_mime=message.file_mime,
         )
-        self.store.trim_context(message.chat_id, message.budget, topic_id=topic)
+
+    @receive
+    @patient
+    def write_together(self, message: WriteTogether) -> None:
+        store = self.store
+        budgets: dict[tuple[int, int], int] = {}  # each context written, trimmed at the end
+        with store.transaction():
+            for write in message.writes:
+                if isinstance(write, AppendTurn):
+                    self._append_turn(write)
+                    budgets[write.chat_id, write.topic_id] = write.budget
+                elif isinstance(write, SettleUsage):
+                    self._settle_usage(write)
+                else:
+                    self._record_llm_request(write)
+            for (chat_id, topic_id), budget in budgets.items():
+                store.trim_context(chat_id, budget, topic_id=topic_id)
 
     @receive
     @patient
@@ -633,6 +668,9 @@ class StorageActor(Actor):
     @receive
     @patient
     def record_llm_request(self, message: RecordLlmRequest) -> None:
+        self._record_llm_request(message)
+
+    def _record_llm_request(self, message: RecordLlmRequest) -> None:
         self.store.record_llm_request(
             chat_id=message.chat_id,
             user_id=message.user_id,
@@ -725,6 +763,9 @@ class StorageActor(Actor):
     @receive
     @patient
     def settle_usage(self, message: SettleUsage) -> None:
+        self._settle_usage(message)
+
+    def _settle_usage(self, message: SettleUsage) -> None:
         self.store.settle_usage(
             request_id=message.request_id,
             user_id=message.user_id,

@@ -42,6 +42,7 @@ class Connection:
         self._db: Database | None = db
         self._path = path
         self._clock = clock
+        self._in_transaction = False  # inside transaction(): writes join it
 
     @classmethod
     def open(
@@ -140,17 +141,37 @@ class Connection:
             raise _too_large(error, path=self._path, action=action) from error
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write inside one transaction: all of them commit, or none.
+
+        Each commit costs more than a small write itself; changes made for one event
+        (an answer's context turns, its usage and its log line) are cheaper together.
+        """
+        with self._writing("write several changes in one transaction"):
+            yield
+
+    @contextmanager
     def _writing(self, action: str) -> Iterator[Database]:
         """Run one logical change in one transaction: all of it commits, or none of it.
 
         ``BEGIN IMMEDIATE`` takes the write lock up front, so a concurrent writer makes us
         wait ``busy_timeout`` instead of failing midway when a read turns into a write.
         Any exception inside the block rolls back and propagates (sqlite3 ones translated).
+        Inside :meth:`transaction`, the change joins that transaction instead.
         """
         db = self._require_open(action)
         conn = db.conn
+        if self._in_transaction:
+            try:
+                yield db
+            except sqlite3.Error as error:
+                raise from_sqlite(error, path=self._path, action=action) from error
+            except OverflowError as error:
+                raise _too_large(error, path=self._path, action=action) from error
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
+            self._in_transaction = True
             try:
                 yield db
                 conn.execute("COMMIT")
@@ -158,6 +179,8 @@ class Connection:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._in_transaction = False
         except sqlite3.Error as error:
             raise from_sqlite(error, path=self._path, action=action) from error
         except OverflowError as error:

@@ -99,16 +99,11 @@ class IncomingFile(Message, frozen=True, kw_only=True):
     caption: str | None = None
 
 
-class AnswerChunk(Message, frozen=True, kw_only=True):
-    """More answer text streamed by a provider for one request."""
-
-    request_id: str
-    text: str
-    topic_id: int = 0  # the forum topic of the question, echoed from Generate
-
-
 class AnswerDone(Message, frozen=True, kw_only=True):
-    """The provider finished answering; ``text`` is the whole answer."""
+    """The provider finished answering; ``text`` is the whole answer.
+
+    Told after the provider showed it, if Generate asked it to (``display``).
+    """
 
     request_id: str
     provider: str
@@ -131,6 +126,8 @@ class AnswerFailed(Message, frozen=True, kw_only=True):
     detail: str
     latency_ms: int
     topic_id: int = 0  # the forum topic of the question, echoed from Generate
+    partial: str = ""  # what streamed before it failed
+    shown: bool = False  # the provider showed ``partial`` and a friendly line already
 
 
 class ModelsListed(Message, frozen=True, kw_only=True):
@@ -196,7 +193,6 @@ SessionMessage = (
     | ButtonPressed
     | UnsupportedContent
     | IncomingFile
-    | AnswerChunk
     | AnswerDone
     | AnswerFailed
     | ModelsListed

@@ -29,7 +29,6 @@ from actors.chat.files import DAY_SECONDS, FileDesk, FileQuestion, FileSettings
 from actors.chat.menus import MENU_WAIT_SECONDS, Menus
 from actors.chat.messages import (
     AccessChanged,
-    AnswerChunk,
     AnswerDone,
     AnswerFailed,
     BotMembershipChanged,
@@ -49,7 +48,7 @@ from actors.chat.spending import Charge, Spending
 from actors.config import ModeConfig
 from actors.files import CannotRead, Refused, attachment_tokens
 from actors.flows.messages import CancelFlow, CaptureInput, FlowInput, ReleaseInput
-from actors.llm.provider import CancelGenerate, Generate
+from actors.llm.provider import AnswerDisplay, CancelGenerate, Generate
 from actors.llm.wire import Turn as LlmTurn
 from actors.storage import (
     AppendTurn,
@@ -60,13 +59,14 @@ from actors.storage import (
     OpenChat,
     RecordFile,
     RecordLlmRequest,
+    SettleUsage,
+    WriteTogether,
 )
 from actors.telegram.downloads import DownloadFailed, DownloadFile, FileDownloaded
 from actors.telegram.messages import (
     AnswerButton,
     FinishAnswer,
     SendText,
-    ShowDraft,
     ShowTyping,
     UpdateHandled,
 )
@@ -106,8 +106,6 @@ class _Answer:
     charge: Charge | None = None  # None only for answers without a provider call
     file: FileRef | None = None  # the kept file the question was about, for follow-ups
     file_tokens: int = 0  # its estimated cost in the context budget
-    parts: list[str] = field(default_factory=list)
-    last_draft_at: float = 0.0
     overdue: TimerHandle | None = None  # cancelled when the answer ends: see tell_later
 
 
@@ -275,9 +273,10 @@ class ChatSession(Actor):
         *,
         file: FileRef | None = None,
         file_tokens: int = 0,
-    ) -> None:
-        """Commit a question and its answer to the context, in memory and in storage.
+    ) -> tuple[AppendTurn, AppendTurn]:
+        """Add a question and its answer to the context; return the writes that store them.
 
+        The caller sends the writes with the rest of the answer's, in one transaction.
         Only answered questions enter the context: a question whose answer failed is
         dropped, so the next message starts clean instead of dragging it along. A question
         about a file keeps a reference to it (``file``), and its cost counts in the budget.
@@ -288,21 +287,22 @@ class ChatSession(Actor):
             role="user", text=question, tokens=estimate_tokens(question) + file_tokens, file=file
         )
         said = Remembered(role="assistant", text=answer, tokens=estimate_tokens(answer))
-        for turn in (asked, said):
-            self._storage.tell(
-                AppendTurn(
-                    chat_id=self.chat_id,
-                    role=turn.role,
-                    text=turn.text,
-                    budget=budget,
-                    topic_id=topic_id,
-                    tokens=turn.tokens,
-                    file_path=turn.file.path if turn.file is not None else None,
-                    file_mime=turn.file.mime_type if turn.file is not None else None,
-                )
-            )
-            turns.append(turn)
+        turns.extend((asked, said))
         trim(turns, budget)
+
+        def write(turn: Remembered) -> AppendTurn:
+            return AppendTurn(
+                chat_id=self.chat_id,
+                role=turn.role,
+                text=turn.text,
+                budget=budget,
+                topic_id=topic_id,
+                tokens=turn.tokens,
+                file_path=turn.file.path if turn.file is not None else None,
+                file_mime=turn.file.mime_type if turn.file is not None else None,
+            )
+
+        return write(asked), write(said)
 
     def _prompt(
         self, question: str | LlmTurn, topic_id: int, model: tuple[str, str] | None = None
@@ -644,11 +644,12 @@ class ChatSession(Actor):
             file_tokens=message.file_tokens if isinstance(message, FileQuestion) else 0,
         )
         self._answer = answer
-        # The question's own correlation id, not that of the answer that just ended.
-        cid = f"u{message.update_id}"
-        self._gateway.tell(
-            ShowTyping(chat_id=self.chat_id, topic_id=message.topic_id), correlation_id=cid
+        answer.overdue = self.context.tell_later(
+            self._settings.generation_timeout, GenerationOverdue(request_id=answer.request_id)
         )
+        # The question's own correlation id, not that of the answer that just ended. The
+        # provider shows the answer (see AnswerDisplay); this session keeps the books. Told
+        # last: what this thread does after it delays the loop that makes the call.
         address.tell(
             Generate(
                 request_id=answer.request_id,
@@ -657,33 +658,16 @@ class ChatSession(Actor):
                 turns=turns,
                 question=message.text,
                 topic_id=message.topic_id,
+                display=AnswerDisplay(
+                    gateway=self._gateway,
+                    draft_every=self._settings.edit_interval,
+                    reply_to_message_id=self._reply_target(answer),
+                ),
             ),
-            correlation_id=cid,
-        )
-        answer.overdue = self.context.tell_later(
-            self._settings.generation_timeout, GenerationOverdue(request_id=answer.request_id)
+            correlation_id=f"u{message.update_id}",
         )
 
     # -- the answer --------------------------------------------------------------------------
-
-    @receive
-    def on_chunk(self, message: AnswerChunk) -> None:
-        answer = self._answer
-        if answer is None or answer.request_id != message.request_id:
-            return
-        answer.parts.append(message.text)
-        now = time.monotonic()
-        if now - answer.last_draft_at >= self._settings.edit_interval:
-            answer.last_draft_at = now
-            self._gateway.tell(
-                ShowDraft(
-                    chat_id=self.chat_id,
-                    draft_id=answer.request_id,
-                    markdown="".join(answer.parts),
-                    reply_to_message_id=self._reply_target(answer),
-                    topic_id=answer.topic_id,
-                )
-            )
 
     def _reply_target(self, answer: _Answer) -> int | None:
         return None if self.chat_id > 0 else answer.message_id
@@ -692,18 +676,10 @@ class ChatSession(Actor):
     def on_done(self, message: AnswerDone) -> None:
         answer = self._answer
         if answer is None or answer.request_id != message.request_id:
-            if message.request_id not in self._abandoned:
-                # Asked by an incarnation that crashed since: still show it and keep it.
-                self._gateway.tell(
-                    FinishAnswer(
-                        chat_id=self.chat_id,
-                        draft_id=message.request_id,
-                        markdown=message.text,
-                        topic_id=message.topic_id,
-                    )
-                )
-                if message.question:
-                    self._remember(message.question, message.text, message.topic_id)
+            if message.request_id not in self._abandoned and message.question:
+                # Asked by an incarnation that crashed since: the provider showed it, keep it.
+                turns = self._remember(message.question, message.text, message.topic_id)
+                self._storage.tell(WriteTogether(writes=turns))
             # Given up on or not, the call was made: what it used counts against the budget.
             self._spending.settle_unowned(
                 message.request_id,
@@ -714,21 +690,14 @@ class ChatSession(Actor):
                 fallback_user=self.chat_id,
             )
             return
-        text = message.text if message.text.strip() else "(the model returned an empty answer)"
-        self._gateway.tell(
-            FinishAnswer(
-                chat_id=self.chat_id,
-                draft_id=answer.request_id,
-                markdown=text,
-                reply_to_message_id=self._reply_target(answer),
-                topic_id=answer.topic_id,
-            )
-        )
-        self._handled(answer.update_id)
+        self._handled(answer.update_id)  # the provider has shown it (see AnswerDisplay)
         topic = answer.topic_id
-        prompt_tokens = sum(estimate_tokens(t.text) for t in self._prompt(answer.question, topic))
+        tokens_in = message.tokens_in
+        if tokens_in is None:  # the provider did not say: estimate the prompt
+            tokens_in = sum(estimate_tokens(t.text) for t in self._prompt(answer.question, topic))
+        kept: tuple[AppendTurn, ...] = ()
         if answer.generation == self._generations.get(topic, 0):  # not if /clear came meanwhile
-            self._remember(
+            kept = self._remember(
                 answer.question,
                 message.text,
                 topic,
@@ -740,8 +709,9 @@ class ChatSession(Actor):
             message.latency_ms,
             "ok",
             None,
-            message.tokens_in if message.tokens_in is not None else prompt_tokens,
+            tokens_in,
             message.tokens_out if message.tokens_out is not None else estimate_tokens(message.text),
+            also=kept,
         )
         self._end_answer(answer)
 
@@ -752,7 +722,14 @@ class ChatSession(Actor):
             # Asked by an incarnation that crashed since: give its reservation back.
             self._spending.release_unowned(message.request_id)
             return
-        self._fail(answer, message.error, message.detail, message.latency_ms)
+        self._fail(
+            answer,
+            message.error,
+            message.detail,
+            message.latency_ms,
+            partial=message.partial,
+            shown=message.shown,
+        )
 
     @receive
     def on_overdue(self, message: GenerationOverdue) -> None:
@@ -767,7 +744,21 @@ class ChatSession(Actor):
                 answer, "GenerationOverdue", f"no outcome after {timeout:g}s", int(timeout * 1000)
             )
 
-    def _fail(self, answer: _Answer, error: str, detail: str, latency_ms: int) -> None:
+    def _fail(
+        self,
+        answer: _Answer,
+        error: str,
+        detail: str,
+        latency_ms: int,
+        *,
+        partial: str = "",
+        shown: bool = False,
+    ) -> None:
+        """End ``answer`` as failed; show what streamed and a friendly line unless shown.
+
+        Given up on here (overdue), it is not known what streamed: the final text is then
+        empty, and the outbox keeps what the draft shows.
+        """
         logger.warning(
             "answer for chat {} failed: {}: {} cid={}",
             self.chat_id,
@@ -775,16 +766,17 @@ class ChatSession(Actor):
             detail,
             current_correlation_id(),
         )
-        self._gateway.tell(
-            FinishAnswer(
-                chat_id=self.chat_id,
-                draft_id=answer.request_id,
-                markdown="".join(answer.parts),
-                notice=texts.provider_failure(error),
-                reply_to_message_id=self._reply_target(answer),
-                topic_id=answer.topic_id,
+        if not shown:
+            self._gateway.tell(
+                FinishAnswer(
+                    chat_id=self.chat_id,
+                    draft_id=answer.request_id,
+                    markdown=partial,
+                    notice=texts.provider_failure(error),
+                    reply_to_message_id=self._reply_target(answer),
+                    topic_id=answer.topic_id,
+                )
             )
-        )
         self._handled(answer.update_id)
         self._record(answer, latency_ms, "failed", f"{error}: {detail}"[:500], 0, 0)
         self._end_answer(answer)
@@ -804,14 +796,21 @@ class ChatSession(Actor):
         error: str | None,
         tokens_in: int,
         tokens_out: int,
+        *,
+        also: tuple[AppendTurn, ...] = (),
     ) -> None:
-        """Log the call, and settle what it cost (or give back what it reserved)."""
+        """Log the call and settle what it cost (or give back what it reserved).
+
+        The log line and the settlement are written with ``also`` (the context turns the
+        answer added), in one transaction.
+        """
+        writes: list[AppendTurn | SettleUsage | RecordLlmRequest] = list(also)
         if answer.charge is not None:
             if status == "ok":
-                self._spending.settle(answer.charge, tokens_in, tokens_out)
+                writes.append(self._spending.settlement(answer.charge, tokens_in, tokens_out))
             else:
                 self._spending.release(answer.charge)
-        self._storage.tell(
+        writes.append(
             RecordLlmRequest(
                 chat_id=self.chat_id,
                 user_id=answer.user_id,
@@ -825,6 +824,7 @@ class ChatSession(Actor):
                 correlation_id=current_correlation_id(),
             )
         )
+        self._storage.tell(WriteTogether(writes=tuple(writes)))
 
     # -- commands ----------------------------------------------------------------------------
 

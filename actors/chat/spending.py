@@ -118,19 +118,20 @@ class Spending:
             model=model,
         )
 
-    def settle(self, charge: Charge, tokens_in: int, tokens_out: int) -> None:
-        """Write what the request really used (the provider's figures, or estimates)."""
-        self._storage.tell(
-            SettleUsage(
-                request_id=charge.request_id,
-                user_id=charge.user_id,
-                tier=charge.tier,
-                provider=charge.provider,
-                model=charge.model,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                cost=self.policy.cost(charge.provider, charge.model, tokens_in, tokens_out),
-            )
+    def settlement(self, charge: Charge, tokens_in: int, tokens_out: int) -> SettleUsage:
+        """The write of what the request really used (the provider's figures, or estimates).
+
+        The session sends it with the rest of the answer's writes, in one transaction.
+        """
+        return SettleUsage(
+            request_id=charge.request_id,
+            user_id=charge.user_id,
+            tier=charge.tier,
+            provider=charge.provider,
+            model=charge.model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=self.policy.cost(charge.provider, charge.model, tokens_in, tokens_out),
         )
 
     def release(self, charge: Charge) -> None:
@@ -154,17 +155,14 @@ class Spending:
         reservation row knows who pays and in which tier, so those are only a fallback for
         a ledger without the row (``fallback_user`` is the chat: the user, in private).
         """
-        self.settle(
-            Charge(
-                request_id=request_id,
-                user_id=fallback_user,
-                tier=self.policy.default_tier,
-                provider=provider,
-                model=model,
-            ),
-            tokens_in,
-            tokens_out,
+        charge = Charge(
+            request_id=request_id,
+            user_id=fallback_user,
+            tier=self.policy.default_tier,
+            provider=provider,
+            model=model,
         )
+        self._storage.tell(self.settlement(charge, tokens_in, tokens_out))
 
     def release_unowned(self, request_id: str) -> None:
         """Give back the reservation of a failed request this session no longer holds."""

@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Final
 
 BOT_READY: Final = "Bot ready"
+EMPTY_ANSWER: Final = "(the model returned an empty answer)"
 ASK_FOR_ACCESS: Final = "Hi! This bot is private. Send /start to ask an admin for access."
 ACCESS_REQUESTED: Final = (
     "Thanks! Your request is pending: an admin has been asked to approve it. "

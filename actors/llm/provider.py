@@ -3,6 +3,11 @@
 Requests run as coroutines on the shared event loop, so a slow answer for one chat never
 delays another (up to the provider's concurrency limit). Every outcome reaches the
 asking chat's session as a message: chunks as they stream, then done or failed.
+
+The provider also shows each answer in Telegram as it streams, when the session asks it
+to (:class:`AnswerDisplay`): "typing…", drafts, then the final text or a friendly line,
+told from the loop to the gateway, whose output is served on the same loop. The session
+hears the outcome after it was shown, and keeps the books.
 """
 
 from __future__ import annotations
@@ -10,18 +15,37 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import math
 import time
 
 from loguru import logger
 
-from actors.chat.messages import AnswerChunk, AnswerDone, AnswerFailed, ModelsListed
+from actors.chat.messages import AnswerDone, AnswerFailed, ModelsListed
+from actors.chat.texts import EMPTY_ANSWER, provider_failure
 from actors.config import ProviderConfig
 from actors.errors import ProviderError
 from actors.llm.client import ProviderClient
 from actors.llm.wire import ModelInfo, TextDelta, Turn, Usage
+from actors.telegram.messages import FinishAnswer, ShowDraft, ShowTyping
 from runtime import Actor, ActorContext, Address, AsyncLoop, Message, receive
 
 MODELS_TTL = 600.0
+
+
+class AnswerDisplay(Message, frozen=True, kw_only=True):
+    """Where and how a provider shows the answer it makes, in Telegram.
+
+    "typing…" at once, a draft with the first words, then at most one every
+    ``draft_every`` seconds, and the final text (or what streamed and a friendly line,
+    if the call fails). All of it goes from the provider's coroutine to the gateway, both
+    on the event loop, so an answer reaches Telegram without crossing to the session's
+    thread and back (each crossing a wake-up and a wait for the GIL). The session keeps
+    the books when it hears the outcome.
+    """
+
+    gateway: Address
+    draft_every: float
+    reply_to_message_id: int | None = None  # in a group, the question being answered
 
 
 class Generate(Message, frozen=True, kw_only=True):
@@ -33,6 +57,7 @@ class Generate(Message, frozen=True, kw_only=True):
     turns: tuple[Turn, ...]
     question: str = ""  # handed back in AnswerDone, for a session that lost track of it
     topic_id: int = 0  # the forum topic asked in, echoed in the answer for the same reason
+    display: AnswerDisplay | None = None  # None: show nothing, the asker will
 
 
 class CancelGenerate(Message, frozen=True, kw_only=True):
@@ -188,63 +213,106 @@ class ProviderActor(Actor):
         model = request.model or self._config.default_model
         started = time.monotonic()
         parts: list[str] = []
-        usage: Usage | None = None
+        if request.display is not None:
+            request.display.gateway.tell(
+                ShowTyping(chat_id=request.chat_id, topic_id=request.topic_id)
+            )
 
         def elapsed_ms() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            async with contextlib.aclosing(client.stream(model, request.turns)) as stream:
-                async for item in stream:
-                    if isinstance(item, TextDelta) and item.text:
-                        parts.append(item.text)
-                        session.tell(
-                            AnswerChunk(
-                                request_id=request.request_id,
-                                text=item.text,
-                                topic_id=request.topic_id,
-                            )
-                        )
-                    elif isinstance(item, Usage):
-                        usage = item
+            usage = await self._stream(client, model, request, parts)
         except ProviderError as exc:
             logger.warning("{} failed for chat {}: {}", self._config.name, request.chat_id, exc)
-            session.tell(self._failed(request, model, exc, elapsed_ms()))
+            session.tell(self._failed(request, model, exc, elapsed_ms(), parts))
             return
-        except asyncio.CancelledError:
-            session.tell(self._failed(request, model, RuntimeError("cancelled"), elapsed_ms()))
+        except asyncio.CancelledError:  # the session gave up on it, or we are stopping
+            cancelled = RuntimeError("cancelled")
+            session.tell(self._failed(request, model, cancelled, elapsed_ms(), parts, show=False))
             raise
         except Exception as exc:  # noqa: BLE001 - boundary: the user must hear back
             logger.exception(
                 "{}: unexpected error answering chat {}", self._config.name, request.chat_id
             )
-            session.tell(self._failed(request, model, exc, elapsed_ms()))
+            session.tell(self._failed(request, model, exc, elapsed_ms(), parts))
             return
-        session.tell(
-            AnswerDone(
-                request_id=request.request_id,
-                provider=self._config.name,
-                model=model,
-                text="".join(parts),
-                question=request.question,
-                topic_id=request.topic_id,
-                tokens_in=usage.tokens_in if usage else None,
-                tokens_out=usage.tokens_out if usage else None,
-                latency_ms=elapsed_ms(),
-            )
+        text = "".join(parts)
+        done = AnswerDone(
+            request_id=request.request_id,
+            provider=self._config.name,
+            model=model,
+            text=text,
+            question=request.question,
+            topic_id=request.topic_id,
+            tokens_in=usage.tokens_in if usage else None,
+            tokens_out=usage.tokens_out if usage else None,
+            latency_ms=elapsed_ms(),
         )
+        if request.display is None:
+            session.tell(done)
+            return
+        shown = text if text.strip() else EMPTY_ANSWER
+        request.display.gateway.tell(final(request, request.display, shown))
+        try:
+            await _let_it_start()
+        finally:  # cancelled meanwhile, the answer is still made and shown: say so
+            session.tell(done)
+
+    @staticmethod
+    async def _stream(
+        client: ProviderClient, model: str, request: Generate, parts: list[str]
+    ) -> Usage | None:
+        """Stream the answer into ``parts``, drafting it as asked; return the usage reported.
+
+        The first draft goes with the first words, then one at most every ``draft_every``.
+        """
+        display = request.display
+        usage: Usage | None = None
+        drafted_at = -math.inf
+        async with contextlib.aclosing(client.stream(model, request.turns)) as stream:
+            async for item in stream:
+                if isinstance(item, TextDelta) and item.text:
+                    parts.append(item.text)
+                    now = time.monotonic()
+                    if display is not None and now - drafted_at >= display.draft_every:
+                        drafted_at = now
+                        display.gateway.tell(draft(request, display, "".join(parts)))
+                elif isinstance(item, Usage):
+                    usage = item
+        return usage
 
     def _failed(
-        self, request: Generate, model: str, exc: BaseException, latency_ms: int
+        self,
+        request: Generate,
+        model: str,
+        exc: BaseException,
+        latency_ms: int,
+        parts: list[str],
+        *,
+        show: bool = True,
     ) -> AnswerFailed:
+        """The outcome for the session; shown first (what streamed, a friendly line) if asked.
+
+        A cancelled answer is not shown: the session gave up on it and said so, or the
+        process is stopping and the question will be asked again.
+        """
+        partial = "".join(parts)
+        error = type(exc).__name__
+        display = request.display
+        shown = show and display is not None
+        if display is not None and shown:
+            display.gateway.tell(final(request, display, partial, provider_failure(error)))
         return AnswerFailed(
             request_id=request.request_id,
             provider=self._config.name,
             model=model,
-            error=type(exc).__name__,
+            error=error,
             detail=str(exc),
             latency_ms=latency_ms,
             topic_id=request.topic_id,
+            partial=partial,
+            shown=shown,
         )
 
     @receive
@@ -363,4 +431,40 @@ async def _probe(client: ProviderClient, request: ProbeProvider) -> ProviderProb
         circuit=client.circuit_state.value,
         detail=detail,
         took_ms=(time.monotonic() - started) * 1000.0,
+    )
+
+
+async def _let_it_start() -> None:
+    """Let the gateway start the call that shows an answer before its session hears of it.
+
+    The gateway takes a final text in the next turn of the loop and starts its call in the
+    one after. Told at once, the session's thread would wake meanwhile and take the GIL
+    for its bookkeeping at the loop's next pause, with the answer still unsent.
+    """
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+def draft(request: Generate, display: AnswerDisplay, markdown: str) -> ShowDraft:
+    """The draft of ``request``'s answer showing ``markdown``, the text so far."""
+    return ShowDraft(
+        chat_id=request.chat_id,
+        draft_id=request.request_id,
+        markdown=markdown,
+        reply_to_message_id=display.reply_to_message_id,
+        topic_id=request.topic_id,
+    )
+
+
+def final(
+    request: Generate, display: AnswerDisplay, markdown: str, notice: str = ""
+) -> FinishAnswer:
+    """The final text of ``request``'s answer (its draft becomes it), ``notice`` appended."""
+    return FinishAnswer(
+        chat_id=request.chat_id,
+        draft_id=request.request_id,
+        markdown=markdown,
+        notice=notice,
+        reply_to_message_id=display.reply_to_message_id,
+        topic_id=request.topic_id,
     )

@@ -72,7 +72,11 @@ class ShowDraft(Message, frozen=True, kw_only=True):
 
 
 class FinishAnswer(Message, frozen=True, kw_only=True):
-    """The final answer for a draft: rendered, split, and ``notice`` appended as is."""
+    """The final answer for a draft: rendered, split, and ``notice`` appended as is.
+
+    Blank ``markdown`` keeps what the draft shows (a session that gave up on an answer
+    does not know what streamed), so only the notice is added.
+    """
 
     chat_id: int
     draft_id: str

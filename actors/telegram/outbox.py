@@ -512,12 +512,15 @@ class Outbox:
 
     def _finish_calls(self, command: FinishAnswer) -> list[_Call]:
         key = (command.chat_id, command.draft_id)
+        draft = self._drafts.pop(key, None)
         rendered = markdown_to_html(command.markdown) if command.markdown.strip() else ""
+        if not rendered and draft is not None:
+            # No final words (the sender lost track of them): keep what the draft shows.
+            rendered = draft.shown
         if command.notice:
             notice = html.escape(command.notice, quote=False)
             rendered = f"{rendered}\n\n{notice}" if rendered else notice
         chunks = split_html(rendered, self._max_chars) if rendered else ()
-        draft = self._drafts.pop(key, None)
         calls: list[_Call] = []
         for index, chunk in enumerate(chunks):
             if index == 0 and draft is not None:

@@ -12,15 +12,20 @@ from pathlib import Path
 import pytest
 
 from actors.storage import (
+    AppendTurn,
     ClaimPendingUpdates,
     CountGroups,
     GetChat,
+    GetLlmStats,
     GetUsage,
     GetUsageStats,
     GetUser,
     ListGroups,
+    LoadContext,
     MarkUpdatesDone,
+    OpenChat,
     PruneInbox,
+    RecordLlmRequest,
     RecordUpdates,
     RegisterUser,
     ReleaseUsage,
@@ -30,6 +35,7 @@ from actors.storage import (
     SetUserTier,
     StorageActor,
     UsageStats,
+    WriteTogether,
 )
 from runtime import ActorSystem, Address, ChildSpec, SupervisorSpec
 from storage import (
@@ -37,10 +43,12 @@ from storage import (
     Chat,
     InboxUpdate,
     IncomingUpdate,
+    LlmRequestStats,
     RecordNotFound,
     Reservation,
     Store,
     TierUsage,
+    Turn,
     UsageTotals,
     User,
     UserUpsert,
@@ -116,6 +124,24 @@ def test_the_inbox_records_claims_and_marks_updates_through_the_actor(
     claimed: tuple[InboxUpdate, ...] = storage.ask(ClaimPendingUpdates(run_id="new"), timeout=5)
     assert [(u.update_id, u.run_id) for u in claimed] == [(2, "new")]
     assert storage.ask(PruneInbox(older_than=time.time() + 60), timeout=5) == 1, "the done one"
+
+
+def test_an_inbox_write_does_not_wait_behind_queued_context_writes(
+    system: ActorSystem, tmp_path: Path
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    storage = start_storage(system, path)
+    storage.ask(OpenChat(chat_id=7, kind="private"), timeout=5)
+    backlog = 3000
+    for n in range(backlog):
+        storage.tell(AppendTurn(chat_id=7, role="user", text=f"turn {n}", budget=1_000_000))
+    batch = (IncomingUpdate(update_id=1, chat_id=7, payload='{"update_id": 1}'),)
+
+    assert storage.ask(RecordUpdates(updates=batch, run_id="now"), timeout=5) == (1,)
+
+    with sqlite3.connect(path) as reader:
+        [(written,)] = reader.execute("SELECT count(*) FROM turns").fetchall()
+    assert written < backlog, "the inbox write overtook the context writes queued before it"
 
 
 def test_a_groups_access_is_set_listed_and_counted_through_the_actor(
@@ -224,6 +250,40 @@ def test_usage_is_reserved_settled_released_and_reported_through_the_actor(
     )
     assert stats.tiers == (TierUsage(tier="free", users=1, tokens=150, cost=0.5, requests=1),)
     assert [(u.user_id, u.first_name, u.tokens) for u in stats.top_users] == [(7, "Ada", 150)]
+
+
+def test_an_answers_writes_land_together_and_its_context_is_trimmed_to_budget(
+    system: ActorSystem, tmp_path: Path
+) -> None:
+    storage = start_storage(system, tmp_path / "bot.sqlite3")
+    storage.ask(OpenChat(chat_id=7, kind="private"), timeout=5)
+    storage.tell(AppendTurn(chat_id=7, role="user", text="an old question", budget=100, tokens=60))
+
+    storage.tell(
+        WriteTogether(
+            writes=(
+                AppendTurn(chat_id=7, role="user", text="question", budget=100, tokens=20),
+                AppendTurn(chat_id=7, role="assistant", text="answer", budget=100, tokens=30),
+                settle("r1", 100, 50),
+                RecordLlmRequest(
+                    chat_id=7,
+                    user_id=7,
+                    provider="openai",
+                    model="m",
+                    tokens_in=100,
+                    tokens_out=50,
+                    latency_ms=5,
+                    status="ok",
+                ),
+            )
+        )
+    )
+
+    turns: tuple[Turn, ...] = storage.ask(LoadContext(chat_id=7, topic_id=0), timeout=5)
+    assert [turn.text for turn in turns] == ["question", "answer"], "the old turn is over budget"
+    assert usage(storage).day.tokens == 150
+    stats: LlmRequestStats = storage.ask(GetLlmStats(since=0.0), timeout=5)
+    assert (stats.ok, stats.tokens_out) == (1, 50)
 
 
 def test_setting_the_tier_of_an_unknown_user_is_answered_without_a_restart(

@@ -10,6 +10,7 @@ import pytest
 
 from storage import (
     ConstraintViolation,
+    RecordNotFound,
     StorageDamaged,
     StorageError,
     StorageUnavailable,
@@ -136,3 +137,32 @@ def test_a_store_used_from_another_thread_raises_storage_error(store: Store) -> 
 def test_an_integer_past_64_bits_is_the_callers_constraint_violation(db_path: Path) -> None:
     with Store.open(db_path) as store, pytest.raises(ConstraintViolation, match="too large"):
         store.get_user(2**64)
+
+
+def test_writes_in_one_transaction_commit_together(store: Store, db_path: Path) -> None:
+    store.upsert_chat(7, kind="private", title=None)
+
+    with store.transaction():
+        store.append_turn(7, "user", "question")
+        store.append_turn(7, "assistant", "answer")
+        with closing(sqlite3.connect(db_path)) as other:
+            [(seen,)] = other.execute("SELECT count(*) FROM turns").fetchall()
+        assert seen == 0, "nothing is visible before the transaction commits"
+
+    assert [turn.text for turn in store.load_context(7)] == ["question", "answer"]
+
+
+def test_a_failure_inside_a_transaction_leaves_none_of_its_writes(store: Store) -> None:
+    store.upsert_chat(7, kind="private", title=None)
+
+    def answer_in_a_chat_that_is_not_registered() -> None:
+        with store.transaction():
+            store.append_turn(7, "user", "question")
+            store.append_turn(8, "assistant", "to a chat that is not registered")
+
+    with pytest.raises(RecordNotFound):
+        answer_in_a_chat_that_is_not_registered()
+
+    assert store.load_context(7) == ()
+    store.append_turn(7, "user", "a write after it is its own again")
+    assert len(store.load_context(7)) == 1

@@ -81,7 +81,7 @@ def test_settling_replaces_the_reservation_with_the_real_figures(storage: Addres
     charge = desk.charge_for("r1", ALICE, "a", "m")
     desk.reserve(charge, 50)
 
-    desk.settle(charge, 30, 20)
+    storage.tell(desk.settlement(charge, 30, 20))
 
     assert used_today(storage, ALICE) == 50
 
@@ -134,7 +134,7 @@ def test_without_tiers_nothing_is_reserved_but_settling_still_counts(storage: Ad
 
     assert desk.reserve(charge, 10**9) is None
     assert used_today(storage, ALICE) == 0
-    desk.settle(charge, 30, 20)
+    storage.tell(desk.settlement(charge, 30, 20))
     assert used_today(storage, ALICE) == 50
 
 

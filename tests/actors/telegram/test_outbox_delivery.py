@@ -142,6 +142,20 @@ def test_a_draft_whose_first_message_timed_out_gets_its_final_text_in_a_new_mess
     assert telegram.calls("editMessageText") == []
 
 
+def test_a_final_text_without_words_keeps_the_draft_and_adds_the_notice(
+    telegram: TelegramEmulator,
+) -> None:
+    send(
+        telegram,
+        ShowDraft(chat_id=ALICE, draft_id="d", markdown="Started **well**"),
+        then=(FinishAnswer(chat_id=ALICE, draft_id="d", markdown="", notice="It took too long."),),
+    )
+
+    [message] = telegram.bot_messages(ALICE)
+    assert message.text == "Started well\n\nIt took too long."
+    assert len(telegram.calls("editMessageText")) == 1
+
+
 def test_typing_and_messages_go_to_the_forum_topic_they_name(telegram: TelegramEmulator) -> None:
     send(
         telegram,
