@@ -169,6 +169,7 @@ class Actor(pykka.ThreadingActor):
         self.thread: threading.Thread | None = None
         self._express_loop: asyncio.AbstractEventLoop | None = None
         self._express_handlers: dict[type, Callable[[Any], Any]] = {}
+        self._express_waiting = False  # serve_on_loop was called; the lane opens when idle
         self._express = self._take_express  # one bound method: the cell's mark of this incarnation
 
     def __str__(self) -> str:
@@ -205,10 +206,22 @@ class Actor(pykka.ThreadingActor):
         what belongs to the loop. If it raises, this incarnation fails like any other
         (the supervisor decides) and the message is retried on the next one's thread.
         Asks stay on the thread, and so does everything while the incarnation ends.
+
+        The loop takes over only once the mailbox is empty: what was queued meanwhile (while
+        this incarnation started, say) is handled here first, so that no message overtakes
+        one its sender sent before.
         """
         self._express_loop = loop
         self._express_handlers = {t: self._handlers[t] for t in message_types}
-        self._cell.express = self._express
+        self._express_waiting = True
+
+    def _open_express(self) -> None:
+        """Let the loop take served messages, unless some are still queued (then later)."""
+        cell = self._cell
+        with cell.lock:  # deliver() queues under it: nothing slips in between
+            if cell.depth() == 0:
+                cell.express = self._express
+                self._express_waiting = False
 
     def _take_express(self, envelope: Envelope) -> bool:
         """The cell's express lane: schedule ``envelope`` on the loop; False to queue it."""
@@ -282,13 +295,11 @@ class Actor(pykka.ThreadingActor):
         path = cell.path
         clock = time.perf_counter
         while True:
+            if self._express_waiting:
+                self._open_express()
             item = cell.take()
             if type(item) is not Envelope:
-                try:
-                    if self._on_control(item):
-                        return
-                except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
-                    self._die(None, exc)
+                if self._control(item):
                     return
                 continue
             message = item.message
@@ -304,16 +315,7 @@ class Actor(pykka.ThreadingActor):
             except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
                 _current.reset(token)
                 cell.busy = False
-                if item.reply_to is not None and isinstance(exc, self.answered_errors):
-                    stats.record_message(type(message).__name__, clock() - started, time.time())
-                    logger.info(
-                        "{} answered {} with {}: {}",
-                        self,
-                        type(message).__name__,
-                        type(exc).__name__,
-                        exc,
-                    )
-                    item.reply_to.set_exception(exc)
+                if self._answered(item, exc, clock() - started):
                     continue
                 self._die(item, exc)
                 return
@@ -326,6 +328,25 @@ class Actor(pykka.ThreadingActor):
             if cell.abort:
                 self._end(StopKind.STOP, voluntary=False)
                 return
+
+    def _control(self, item: object) -> bool:
+        """Handle a control item; True when this incarnation is over (it may have died)."""
+        try:
+            return self._on_control(item)
+        except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+            self._die(None, exc)
+            return True
+
+    def _answered(self, envelope: Envelope, exc: Exception, elapsed: float) -> bool:
+        """Give an answered error to its asker (True), or leave it to fail the actor."""
+        reply_to = envelope.reply_to
+        if reply_to is None or not isinstance(exc, self.answered_errors):
+            return False
+        name = type(envelope.message).__name__
+        self._cell.stats.record_message(name, elapsed, time.time())
+        logger.info("{} answered {} with {}: {}", self, name, type(exc).__name__, exc)
+        reply_to.set_exception(exc)
+        return True
 
     def _on_control(self, item: object) -> bool:
         """Handle a runtime control item; return True when this incarnation is over."""

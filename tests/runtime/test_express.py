@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -60,6 +61,22 @@ class Forwarder(Actor):
         self.journal.record("local", message.value, threading.current_thread().name)
 
 
+class QueuedAtStart(Forwarder):
+    """Has Forward messages queued before it serves them on the loop, and handles those
+    slowly on its own thread (where a later message served on the loop would overtake)."""
+
+    def on_start(self) -> None:
+        for index in range(5):
+            self.context.address.tell(Forward(value=str(index)))
+        super().on_start()
+
+    @receive
+    def on_forward(self, message: Forward) -> str:
+        if threading.current_thread().name.startswith("actor:"):
+            time.sleep(0.01)
+        return super().on_forward(message)
+
+
 @pytest.fixture
 def loop() -> Iterator[AsyncLoop]:
     with AsyncLoop() as running:
@@ -94,6 +111,23 @@ def test_served_messages_keep_their_order(
         fwd.tell(Forward(value=str(index)))
     journal.wait_count("forward", count=50)
     assert [entry[1] for entry in journal.of("forward")] == [str(i) for i in range(50)]
+
+
+def test_messages_queued_before_the_loop_serves_them_are_not_overtaken(
+    system: ActorSystem, journal: Journal, loop: AsyncLoop
+) -> None:
+    spec = ChildSpec(name="fwd", factory=lambda context: QueuedAtStart(context, journal, loop))
+    system.start(SupervisorSpec(children=(spec,)))
+    fwd = system.address("/fwd")
+    for index in range(5, 20):
+        fwd.tell(Forward(value=str(index)))
+
+    journal.wait_count("forward", count=20)
+
+    assert [entry[1] for entry in journal.of("forward")] == [str(i) for i in range(20)]
+    fwd.tell(Forward(value="later"))
+    journal.wait_count("forward", count=21)
+    assert journal.of("forward")[-1][2] == "asyncio-loop", "then the loop serves them"
 
 
 def test_an_ask_of_a_served_type_is_answered_on_the_actor_thread(
