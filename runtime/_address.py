@@ -10,6 +10,8 @@ from runtime._message import Envelope, Message, _current
 from runtime._reply import LoopReply, ThreadReply
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from runtime._cell import Cell
     from runtime._system import ActorSystem
 
@@ -96,9 +98,19 @@ class Address:
 
     async def ask_async(self, message: Message, *, timeout: float) -> Any:
         """Like :meth:`ask`, awaited from a coroutine without blocking its event loop."""
+        return await self.ask_now(message, timeout=timeout)
+
+    def ask_now(self, message: Message, *, timeout: float) -> Coroutine[Any, Any, Any]:
+        """Like :meth:`ask_async`, but ``message`` is sent before this returns; await the
+        result for the reply. For a coroutine on the event loop whose message must be
+        queued before what it does next (``ask_async`` sends only once awaited).
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._send(self._envelope(message, None, LoopReply(loop, future)))
+        return self._reply(future, timeout)
+
+    async def _reply(self, future: asyncio.Future[Any], timeout: float) -> Any:
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:

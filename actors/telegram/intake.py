@@ -19,7 +19,6 @@ docs/architecture.md ("Intake: the durable inbox") tells the whole story.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Sequence
 
@@ -122,6 +121,7 @@ class Intake:
         """
         if self._storage is None:
             return updates
+        self._hand_out_early(updates)
         entries = []
         for update in updates:
             translated = translate(update, self._username)
@@ -133,15 +133,11 @@ class Intake:
                     done=translated is None or self._early.get(update.update_id, False),
                 )
             )
-        # Sent before any update is handed out, so the storage actor writes the rows before
-        # it sees a MarkUpdatesDone for one of them.
-        writing = asyncio.ensure_future(
-            self._storage.ask_async(
-                RecordUpdates(updates=tuple(entries), run_id=self._run_id), timeout=INBOX_TIMEOUT
-            )
+        # Sent now, before the loop can run anything that answers an update handed out
+        # above, so the storage actor writes the rows before any MarkUpdatesDone for them.
+        writing = self._storage.ask_now(
+            RecordUpdates(updates=tuple(entries), run_id=self._run_id), timeout=INBOX_TIMEOUT
         )
-        await asyncio.sleep(0)
-        self._hand_out_early(updates)
         fresh = set(await writing)
         if updates:  # on record now: later ids above these are new
             self._high_water = max(self._high_water or 0, *(u.update_id for u in updates))

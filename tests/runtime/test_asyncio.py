@@ -23,6 +23,7 @@ from tests.runtime.fakes import (
     Crash,
     Journal,
     LogCapture,
+    Note,
     Piped,
     PipeFailed,
     Piper,
@@ -65,6 +66,21 @@ def test_ask_async_does_not_block_the_event_loop(system: ActorSystem, journal: J
     reply, ticks = asyncio.run(main())
     assert reply == 0.2
     assert ticks >= 5  # about 20 if nothing blocked the loop; 1 if the ask did
+
+
+def test_ask_now_sends_before_the_reply_is_awaited(system: ActorSystem, journal: Journal) -> None:
+    system.start(SupervisorSpec(children=(recorder("a", journal),)))
+    a = system.address("/a")
+
+    async def main() -> int:
+        reply = a.ask_now(Note(n=1), timeout=5)
+        a.tell(Note(n=2))  # told after: handled after
+        result: int = await reply
+        return result
+
+    assert asyncio.run(main()) == 1
+    journal.wait_count("note", 2)
+    assert [entry[3] for entry in journal.of("note")] == [1, 2]
 
 
 def test_ask_async_raises_what_the_handler_raised(system: ActorSystem, journal: Journal) -> None:
