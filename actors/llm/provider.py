@@ -265,7 +265,8 @@ class ProviderActor(Actor):
     ) -> Usage | None:
         """Stream the answer into ``parts``, drafting it as asked; return the usage reported.
 
-        The first draft goes with the first words, then one at most every ``draft_every``.
+        The first draft goes with the first words, and its call starts before the stream is
+        read on; then one at most every ``draft_every``.
         """
         display = request.display
         usage: Usage | None = None
@@ -276,8 +277,10 @@ class ProviderActor(Actor):
                     parts.append(item.text)
                     now = time.monotonic()
                     if display is not None and now - drafted_at >= display.draft_every:
-                        drafted_at = now
+                        first, drafted_at = drafted_at == -math.inf, now
                         display.gateway.tell(draft(request, display, "".join(parts)))
+                        if first:
+                            await _let_it_start()
                 elif isinstance(item, Usage):
                     usage = item
         return usage
@@ -435,11 +438,12 @@ async def _probe(client: ProviderClient, request: ProbeProvider) -> ProviderProb
 
 
 async def _let_it_start() -> None:
-    """Let the gateway start the call that shows an answer before its session hears of it.
+    """Let the gateway start the call that shows what was just told to it, then go on.
 
-    The gateway takes a final text in the next turn of the loop and starts its call in the
-    one after. Told at once, the session's thread would wake meanwhile and take the GIL
-    for its bookkeeping at the loop's next pause, with the answer still unsent.
+    The gateway takes a draft or a final text in the next turn of the loop and starts its
+    call in the one after. Meanwhile the provider would read the rest of the stream (the
+    first words wait for it), or wake the session's thread, whose bookkeeping takes the
+    GIL at the loop's next pause with the answer still unsent.
     """
     await asyncio.sleep(0)
     await asyncio.sleep(0)
