@@ -369,6 +369,10 @@ class GetInboxHighWater(Message, frozen=True, kw_only=True):
     """Ask: the highest update id on record in the inbox, or None (an empty inbox)."""
 
 
+class GetPendingDrafts(Message, frozen=True, kw_only=True):
+    """Ask: the draft messages of pending updates, of any run: (update id, message id) pairs."""
+
+
 class MarkUpdatesDone(Message, frozen=True, kw_only=True):
     """Tell: these updates are answered (or had nothing to answer); never replay them."""
 
@@ -446,6 +450,7 @@ StorageRequest = (
     | ReplaceModels
     | RecordUpdates
     | ClaimPendingUpdates
+    | GetPendingDrafts
     | MarkUpdatesDone
     | NoteDraft
     | PruneInbox
@@ -728,6 +733,11 @@ class StorageActor(Actor):
     @patient
     def inbox_high_water(self, _message: GetInboxHighWater) -> int | None:
         return self.store.highest_update_id()
+
+    @receive
+    @patient
+    def pending_drafts(self, _message: GetPendingDrafts) -> tuple[tuple[int, int], ...]:
+        return tuple(self.store.pending_drafts().items())
 
     @receive
     @patient

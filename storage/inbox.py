@@ -87,6 +87,20 @@ class InboxTable(Connection):
         # RETURNING gives rows in no promised order.
         return tuple(sorted(claimed, key=lambda update: update.update_id))
 
+    def pending_drafts(self) -> dict[int, int]:
+        """Pending updates' draft messages, of any run: update id -> message id.
+
+        A restarted gateway (a new process, or a new incarnation in this one) has lost
+        which message shows each answer being streamed; with these its drafts and final
+        text edit that message instead of leaving a cut-off draft behind.
+        """
+        with self._reading("read the drafts of pending updates") as db:
+            rows = db.execute(
+                "SELECT update_id, draft_message_id FROM inbox"
+                " WHERE done_at IS NULL AND draft_message_id IS NOT NULL"
+            ).fetchall()
+        return dict(rows)
+
     def highest_update_id(self) -> int | None:
         """The highest update id on record (pruning keeps its row), or None if none is."""
         with self._reading("find the highest update id") as db:

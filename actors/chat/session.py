@@ -649,7 +649,7 @@ class ChatSession(Actor):
         )
         # The question's own correlation id, not that of the answer that just ended. The
         # provider shows the answer (see AnswerDisplay); this session keeps the books. Told
-        # last: what this thread does after it delays the loop that makes the call.
+        # last: whatever this thread does after it holds the GIL the loop needs for the call.
         address.tell(
             Generate(
                 request_id=answer.request_id,

@@ -2,7 +2,7 @@
 
 Requests run as coroutines on the shared event loop, so a slow answer for one chat never
 delays another (up to the provider's concurrency limit). Every outcome reaches the
-asking chat's session as a message: chunks as they stream, then done or failed.
+asking chat's session as a message: done or failed.
 
 The provider also shows each answer in Telegram as it streams, when the session asks it
 to (:class:`AnswerDisplay`): "typing…", drafts, then the final text or a friendly line,
@@ -253,7 +253,7 @@ class ProviderActor(Actor):
             session.tell(done)
             return
         shown = text if text.strip() else EMPTY_ANSWER
-        request.display.gateway.tell(final(request, request.display, shown))
+        request.display.gateway.tell(_final(request, request.display, shown))
         try:
             await _let_it_start()
         finally:  # cancelled meanwhile, the answer is still made and shown: say so
@@ -278,7 +278,7 @@ class ProviderActor(Actor):
                     now = time.monotonic()
                     if display is not None and now - drafted_at >= display.draft_every:
                         first, drafted_at = drafted_at == -math.inf, now
-                        display.gateway.tell(draft(request, display, "".join(parts)))
+                        display.gateway.tell(_draft(request, display, "".join(parts)))
                         if first:
                             await _let_it_start()
                 elif isinstance(item, Usage):
@@ -297,15 +297,16 @@ class ProviderActor(Actor):
     ) -> AnswerFailed:
         """The outcome for the session; shown first (what streamed, a friendly line) if asked.
 
-        A cancelled answer is not shown: the session gave up on it and said so, or the
-        process is stopping and the question will be asked again.
+        A cancelled answer is not shown here: either the session gave up on it and said so
+        already, or this provider is stopping and the session, told now, says so itself.
         """
         partial = "".join(parts)
         error = type(exc).__name__
         display = request.display
-        shown = show and display is not None
-        if display is not None and shown:
-            display.gateway.tell(final(request, display, partial, provider_failure(error)))
+        shown = False
+        if show and display is not None:
+            display.gateway.tell(_final(request, display, partial, provider_failure(error)))
+            shown = True
         return AnswerFailed(
             request_id=request.request_id,
             provider=self._config.name,
@@ -449,7 +450,7 @@ async def _let_it_start() -> None:
     await asyncio.sleep(0)
 
 
-def draft(request: Generate, display: AnswerDisplay, markdown: str) -> ShowDraft:
+def _draft(request: Generate, display: AnswerDisplay, markdown: str) -> ShowDraft:
     """The draft of ``request``'s answer showing ``markdown``, the text so far."""
     return ShowDraft(
         chat_id=request.chat_id,
@@ -460,7 +461,7 @@ def draft(request: Generate, display: AnswerDisplay, markdown: str) -> ShowDraft
     )
 
 
-def final(
+def _final(
     request: Generate, display: AnswerDisplay, markdown: str, notice: str = ""
 ) -> FinishAnswer:
     """The final text of ``request``'s answer (its draft becomes it), ``notice`` appended."""

@@ -28,6 +28,7 @@ from telegram import Bot, Update
 from actors.storage import (
     ClaimPendingUpdates,
     GetInboxHighWater,
+    GetPendingDrafts,
     MarkUpdatesDone,
     NoteDraft,
     RecordUpdates,
@@ -69,7 +70,7 @@ class Intake:
         self.completions = Completions(outbox, self.mark_done)
         outbox.on_new_draft = self._draft_shown
         self._draft_updates: dict[tuple[int, str], int] = {}  # (chat, draft) -> update id
-        self._leftover_drafts: dict[int, int] = {}  # replayed update id -> its old draft
+        self._leftover_drafts: dict[int, int] = {}  # pending update id -> its draft, shown
         # The highest update id on record or handed out; None until the inbox was asked.
         self._high_water: int | None = None
         # Handed to a session while its row was being written: id -> answered since. Until
@@ -85,12 +86,17 @@ class Intake:
     async def replay_pending(self) -> None:
         """Hand the inbox's pending updates of earlier runs to sessions, oldest first.
 
-        A failure here (storage unavailable) ends polling, so the supervisor restarts the
-        gateway and the next incarnation tries again before taking anything new.
+        Before that, learn which messages show the drafts of pending answers, of this run
+        too: a gateway restarted while an answer streams then edits its draft instead of
+        sending the rest as a new message. A failure here (storage unavailable) ends
+        polling, so the supervisor restarts the gateway and the next incarnation tries
+        again before taking anything new.
         """
         if self._storage is None:
             return
         self._high_water = await self._storage.ask_async(GetInboxHighWater(), timeout=INBOX_TIMEOUT)
+        drafts = await self._storage.ask_async(GetPendingDrafts(), timeout=INBOX_TIMEOUT)
+        self._leftover_drafts.update(drafts)
         pending = await self._storage.ask_async(
             ClaimPendingUpdates(run_id=self._run_id), timeout=INBOX_TIMEOUT
         )
@@ -104,8 +110,6 @@ class Intake:
                 logger.error("inbox update {} cannot be read ({}); dropped", row.update_id, exc)
                 self.mark_done(row.update_id)
                 continue
-            if row.draft_message_id is not None:
-                self._leftover_drafts[row.update_id] = row.draft_message_id
             if not self.route(update):
                 self.mark_done(row.update_id)
 

@@ -128,3 +128,15 @@ def test_the_message_showing_a_draft_is_remembered_for_a_replay(store: Store) ->
     assert not store.note_draft(99, 556)
     [claimed] = store.claim_pending(run_id="b")
     assert claimed.draft_message_id == 555
+
+
+def test_the_drafts_of_pending_updates_of_every_run_are_listed_and_done_ones_not(
+    store: Store,
+) -> None:
+    store.record_updates([_update(1), _update(2)], run_id="earlier")
+    store.record_updates([_update(3), _update(4)], run_id="now")
+    for update_id, message_id in ((1, 501), (3, 503), (4, 504)):
+        store.note_draft(update_id, message_id)
+    store.mark_done([4])
+
+    assert store.pending_drafts() == {1: 501, 3: 503}

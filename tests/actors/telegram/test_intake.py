@@ -13,8 +13,15 @@ import pytest
 from telegram import Bot, Update
 
 from actors.chat.messages import IncomingText
-from actors.storage import ClaimPendingUpdates, GetInboxHighWater, MarkUpdatesDone, RecordUpdates
+from actors.storage import (
+    ClaimPendingUpdates,
+    GetInboxHighWater,
+    GetPendingDrafts,
+    MarkUpdatesDone,
+    RecordUpdates,
+)
 from actors.telegram.intake import Intake
+from actors.telegram.messages import FinishAnswer
 from actors.telegram.outbox import Outbox
 from actors.telegram.pacing import Pacing
 from runtime import (
@@ -28,9 +35,11 @@ from runtime import (
     receive,
 )
 from storage import InboxUpdate
+from tests.emulators.telegram import TelegramEmulator
 from tests.runtime.fakes import Journal
 
 ALICE = {"id": 2001, "is_bot": False, "first_name": "Alice"}
+TOKEN = "123456:TEST-TOKEN-intake"
 
 
 class WriteFailed(RuntimeError):
@@ -42,6 +51,7 @@ class Inbox:
     """The fake storage's state, outside the actor: update id -> done."""
 
     rows: dict[int, bool] = field(default_factory=dict)
+    drafts: dict[int, int] = field(default_factory=dict)  # update id -> its draft's message
     writable: threading.Event = field(default_factory=threading.Event)
     fail_writes: bool = False
 
@@ -62,6 +72,10 @@ class FakeStorage(Actor):
     @receive
     def claim(self, _message: ClaimPendingUpdates) -> tuple[InboxUpdate, ...]:
         return ()
+
+    @receive
+    def drafts(self, _message: GetPendingDrafts) -> tuple[tuple[int, int], ...]:
+        return tuple(self.inbox.drafts.items())
 
     @receive
     def record(self, message: RecordUpdates) -> tuple[int, ...]:
@@ -106,15 +120,23 @@ def system() -> Iterator[ActorSystem]:
         yield running
 
 
-def start(system: ActorSystem, inbox: Inbox, journal: Journal) -> Intake:
+def start(
+    system: ActorSystem,
+    inbox: Inbox,
+    journal: Journal,
+    *,
+    bot: Bot | None = None,
+    outbox: Outbox | None = None,
+) -> Intake:
     sessions = PoolSpec(factory=functools.partial(Session, journal=journal), idle_after=None)
     storage = ChildSpec(name="storage", factory=functools.partial(FakeStorage, inbox=inbox))
     system.start(SupervisorSpec(children=(storage, pool("sessions", sessions))))
-    bot = Bot("123:TEST")
+    bot = bot or Bot("123:TEST")
+    outbox = outbox or Outbox(bot, Pacing(), clock=time.monotonic)
     return Intake(
         bot=bot,
         username="test_llm_bot",
-        outbox=Outbox(bot, Pacing(), clock=time.monotonic),
+        outbox=outbox,
         sessions=system.address("/sessions"),
         gateway=system.address("/sessions"),
         storage=system.address("/storage"),
@@ -192,3 +214,26 @@ def test_an_update_answered_before_its_failed_write_is_written_done_when_retried
     time.sleep(0.1)
     assert journal.of("handed") == [("handed", 2)]
     assert inbox.rows[2] is True, "written as answered: a restart must not replay it"
+
+
+def test_a_restarted_gateway_finishes_an_answer_in_the_draft_shown_before(
+    system: ActorSystem,
+) -> None:
+    with TelegramEmulator(token=TOKEN) as telegram:
+        telegram.user(2001, "Alice")
+        inbox, journal = Inbox(rows={7: False}), Journal()
+
+        async def scenario() -> None:
+            async with Bot(TOKEN, base_url=telegram.bot_base_url) as bot:
+                shown = await bot.send_message(2001, "Echo:")  # by the gateway that crashed
+                inbox.drafts[7] = shown.message_id
+                outbox = Outbox(bot, Pacing(), clock=time.monotonic)
+                intake = start(system, inbox, journal, bot=bot, outbox=outbox)  # restarted
+                await intake.replay_pending()
+                answer = FinishAnswer(chat_id=2001, draft_id="r1", markdown="Echo: hi")
+                intake.submit(answer, update_id=7, chat_id=2001)
+                assert await outbox.drain(timeout=10) == 0
+                await outbox.close()
+
+        asyncio.run(scenario())
+        assert [m.text for m in telegram.bot_messages(2001)] == ["Echo: hi"]
