@@ -30,6 +30,7 @@ from telegram.request import HTTPXRequest
 
 from actors.config import TelegramConfig
 from actors.http_pool import PooledTransport
+from actors.storage import GetPendingDrafts
 from actors.telegram.completion import update_id_of
 from actors.telegram.downloads import DownloadFile, download, failure
 from actors.telegram.indicators import TYPING_DELAY, TypingIndicators
@@ -215,6 +216,11 @@ class Gateway(Actor):
         self._username = bot.username
         logger.info("connected to Telegram as @{}", self._username)
         self._outbox, self._typing = self._loop.submit(self._new_outbox(bot)).result(wait)
+        # Before this thread takes what was queued for it while it restarted (an answer's
+        # final text, say): the drafts that final text may have to edit.
+        drafts: tuple[tuple[int, int], ...] = (
+            () if self._storage is None else self._storage.ask(GetPendingDrafts(), timeout=wait)
+        )
         intake = Intake(
             bot=bot,
             username=self._username,
@@ -224,6 +230,7 @@ class Gateway(Actor):
             gateway=self.context.address,
             storage=self._storage,
             run_id=self._run_id,
+            drafts=dict(drafts),
         )
         self._intake = intake
         self._poller = Poller(

@@ -20,7 +20,7 @@ docs/architecture.md ("Intake: the durable inbox") tells the whole story.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from loguru import logger
 from telegram import Bot, Update
@@ -28,7 +28,6 @@ from telegram import Bot, Update
 from actors.storage import (
     ClaimPendingUpdates,
     GetInboxHighWater,
-    GetPendingDrafts,
     MarkUpdatesDone,
     NoteDraft,
     RecordUpdates,
@@ -57,8 +56,14 @@ class Intake:
         storage: Address | None,
         run_id: str,
         send: Callable[[GatewayCommand], None] | None = None,
+        drafts: Mapping[int, int] | None = None,
     ) -> None:
-        """``send`` is where replies go (the gateway's typing indicators; default: outbox)."""
+        """``send`` is where replies go (the gateway's typing indicators; default: outbox).
+
+        ``drafts`` are the inbox's pending updates' draft messages (update id -> message
+        id): a gateway restarted while an answer streams then finishes it in the draft
+        its predecessor sent, instead of in a new message beside a cut-off one.
+        """
         self._bot = bot
         self._username = username
         self._outbox = outbox
@@ -70,7 +75,7 @@ class Intake:
         self.completions = Completions(outbox, self.mark_done)
         outbox.on_new_draft = self._draft_shown
         self._draft_updates: dict[tuple[int, str], int] = {}  # (chat, draft) -> update id
-        self._leftover_drafts: dict[int, int] = {}  # pending update id -> its draft, shown
+        self._leftover_drafts = dict(drafts or {})  # pending update id -> its draft, shown
         # The highest update id on record or handed out; None until the inbox was asked.
         self._high_water: int | None = None
         # Handed to a session while its row was being written: id -> answered since. Until
@@ -86,17 +91,12 @@ class Intake:
     async def replay_pending(self) -> None:
         """Hand the inbox's pending updates of earlier runs to sessions, oldest first.
 
-        Before that, learn which messages show the drafts of pending answers, of this run
-        too: a gateway restarted while an answer streams then edits its draft instead of
-        sending the rest as a new message. A failure here (storage unavailable) ends
-        polling, so the supervisor restarts the gateway and the next incarnation tries
-        again before taking anything new.
+        A failure here (storage unavailable) ends polling, so the supervisor restarts the
+        gateway and the next incarnation tries again before taking anything new.
         """
         if self._storage is None:
             return
         self._high_water = await self._storage.ask_async(GetInboxHighWater(), timeout=INBOX_TIMEOUT)
-        drafts = await self._storage.ask_async(GetPendingDrafts(), timeout=INBOX_TIMEOUT)
-        self._leftover_drafts.update(drafts)
         pending = await self._storage.ask_async(
             ClaimPendingUpdates(run_id=self._run_id), timeout=INBOX_TIMEOUT
         )

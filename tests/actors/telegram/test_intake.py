@@ -16,7 +16,6 @@ from actors.chat.messages import IncomingText
 from actors.storage import (
     ClaimPendingUpdates,
     GetInboxHighWater,
-    GetPendingDrafts,
     MarkUpdatesDone,
     RecordUpdates,
 )
@@ -51,7 +50,6 @@ class Inbox:
     """The fake storage's state, outside the actor: update id -> done."""
 
     rows: dict[int, bool] = field(default_factory=dict)
-    drafts: dict[int, int] = field(default_factory=dict)  # update id -> its draft's message
     writable: threading.Event = field(default_factory=threading.Event)
     fail_writes: bool = False
 
@@ -72,10 +70,6 @@ class FakeStorage(Actor):
     @receive
     def claim(self, _message: ClaimPendingUpdates) -> tuple[InboxUpdate, ...]:
         return ()
-
-    @receive
-    def drafts(self, _message: GetPendingDrafts) -> tuple[tuple[int, int], ...]:
-        return tuple(self.inbox.drafts.items())
 
     @receive
     def record(self, message: RecordUpdates) -> tuple[int, ...]:
@@ -127,6 +121,7 @@ def start(
     *,
     bot: Bot | None = None,
     outbox: Outbox | None = None,
+    drafts: dict[int, int] | None = None,
 ) -> Intake:
     sessions = PoolSpec(factory=functools.partial(Session, journal=journal), idle_after=None)
     storage = ChildSpec(name="storage", factory=functools.partial(FakeStorage, inbox=inbox))
@@ -141,6 +136,7 @@ def start(
         gateway=system.address("/sessions"),
         storage=system.address("/storage"),
         run_id="run-1",
+        drafts=drafts,
     )
 
 
@@ -226,9 +222,10 @@ def test_a_restarted_gateway_finishes_an_answer_in_the_draft_shown_before(
         async def scenario() -> None:
             async with Bot(TOKEN, base_url=telegram.bot_base_url) as bot:
                 shown = await bot.send_message(2001, "Echo:")  # by the gateway that crashed
-                inbox.drafts[7] = shown.message_id
                 outbox = Outbox(bot, Pacing(), clock=time.monotonic)
-                intake = start(system, inbox, journal, bot=bot, outbox=outbox)  # restarted
+                # The restarted gateway's, with the pending drafts it read from the inbox:
+                drafts = {7: shown.message_id}
+                intake = start(system, inbox, journal, bot=bot, outbox=outbox, drafts=drafts)
                 await intake.replay_pending()
                 answer = FinishAnswer(chat_id=2001, draft_id="r1", markdown="Echo: hi")
                 intake.submit(answer, update_id=7, chat_id=2001)
