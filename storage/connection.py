@@ -159,16 +159,12 @@ class Connection:
         Any exception inside the block rolls back and propagates (sqlite3 ones translated).
         Inside :meth:`transaction`, the change joins that transaction instead.
         """
+        if self._in_transaction:  # the outer one commits or rolls back
+            with self._reading(action) as joined:
+                yield joined
+            return
         db = self._require_open(action)
         conn = db.conn
-        if self._in_transaction:
-            try:
-                yield db
-            except sqlite3.Error as error:
-                raise from_sqlite(error, path=self._path, action=action) from error
-            except OverflowError as error:
-                raise _too_large(error, path=self._path, action=action) from error
-            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             self._in_transaction = True
