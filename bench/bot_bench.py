@@ -1,6 +1,6 @@
 """Benchmark: our bot against a plain python-telegram-bot bot, side by side in one run.
 
-Run from the repository root (on 2 cores the full run takes about 9 minutes; the
+Run from the repository root (on 2 cores the full run takes about 25 minutes; the
 10,000-chat phase gives up after 600 s)::
 
     .venv/bin/python -m bench.bot_bench            # full run
@@ -9,7 +9,7 @@ Run from the repository root (on 2 cores the full run takes about 9 minutes; the
                                                    # phase 1 alone, ours and the baseline
     .venv/bin/python -m bench.bot_bench --only throughput --rounds 2
                                                    # phases 1 and 2, ours and the baseline
-    .venv/bin/python -m bench.bot_bench --only hol  # phase 3 alone, about 6 minutes
+    .venv/bin/python -m bench.bot_bench --only hol  # phase 3 alone, about 10 minutes
 
 Both bots are real processes: ours is ``main.py`` with a generated config.toml, the
 baseline is ``bench/baseline_bot.py`` (a PTB ``Application`` with
@@ -28,14 +28,16 @@ are the same moment for both bots.
 Phases, each run for ours then the baseline (the order alternating between rounds):
 
 1. overhead latency with an instant LLM, p50/p99: messages at a steady rate, each chat
-   asking one question at a time;
+   asking one question at a time, in short blocks, the bots taking turns block by block;
 2. throughput: a burst of messages (several per chat), updates answered per second;
 3. head-of-line isolation: a steady load on 90% of the chats (the fast ones) while the
    other 10% ask nothing, ask questions answered at once, or ask the same questions at the
-   same moments but answered after 5 s (see ``hol_plan``); ``hol_rounds`` rounds, the
-   conditions' order reversed in odd rounds. The target compares fast-chat p99 with slow
-   chats against the same load answered at once: it isolates the waiting from the load of
-   the slow chats' own messages (docs/benchmarks.md, "Stop 14");
+   same moments but answered after 5 s (see ``hol_plan``). The three conditions take
+   turns in windows of ``hol_seconds`` within one continuous load (see ``hol_windows``),
+   so whatever the machine does over minutes falls on each alike; a window's first 5 s
+   are not measured. The target compares fast-chat p99 with slow chats against the same
+   load answered at once: it isolates the waiting from the load of the slow chats' own
+   messages (docs/benchmarks.md, "Stop 14" and "Stop 15");
 4. 10,000 distinct chats, one message each, in a burst, with a fresh process of each bot:
    time until all are answered, peak RSS (VmHWM) and peak threads (sampled every 50 ms).
 
@@ -101,10 +103,12 @@ class Sizes:
     chats: int
     rounds: int
     latency_updates: int  # per bot and round
+    latency_blocks: int  # per round: phase 1 in blocks, the bots taking turns
     latency_rate: float  # updates per second
     burst_per_chat: int  # throughput: messages per chat, all at once
-    hol_seconds: float  # per condition and round
+    hol_seconds: float  # per window (the first SLOW_SECONDS of each not measured)
     hol_rate: float  # fast updates per second
+    hol_windows: int  # per condition, over all rounds
     hol_rounds: int
     many_chats: int
 
@@ -115,10 +119,12 @@ class Sizes:
                 chats=50,
                 rounds=1,
                 latency_updates=100,
+                latency_blocks=2,
                 latency_rate=25.0,
                 burst_per_chat=10,
-                hol_seconds=6.0,
+                hol_seconds=10.0,
                 hol_rate=20.0,
+                hol_windows=1,
                 hol_rounds=1,
                 many_chats=1_000,
             )
@@ -126,10 +132,12 @@ class Sizes:
             chats=200,
             rounds=2,
             latency_updates=500,
+            latency_blocks=5,
             latency_rate=25.0,
             burst_per_chat=10,
-            hol_seconds=20.0,
+            hol_seconds=15.0,
             hol_rate=30.0,
+            hol_windows=6,
             hol_rounds=2,
             many_chats=10_000,
         )
@@ -169,12 +177,20 @@ def settle(who: Contender, chats: range, expected: int, timeout: float = 120.0) 
 # -- the phases ------------------------------------------------------------------------------
 
 
-def latency_phase(who: Contender, sizes: Sizes, chats: range, round_no: int) -> list[float | None]:
-    """Messages at ``latency_rate``, round robin over the chats: one question at a time each."""
+def latency_phase(
+    who: Contender, sizes: Sizes, chats: range, round_no: int, block: int
+) -> list[float | None]:
+    """One block of phase 1: messages at ``latency_rate``, round robin over the chats (from
+    where the last block left off): one question at a time each."""
     before = replies_count(who.telegram, chats)
-    n = sizes.latency_updates
+    n = max(1, sizes.latency_updates // sizes.latency_blocks)
+    first = block * n
     plan = [
-        (i / sizes.latency_rate, chats[i % len(chats)], f"latency r{round_no} q{i}")
+        (
+            i / sizes.latency_rate,
+            chats[(first + i) % len(chats)],
+            f"latency r{round_no} q{first + i}",
+        )
         for i in range(n)
     ]
     sent = Driver(who.telegram).run(plan)
@@ -213,10 +229,51 @@ SlowChats = Literal["absent", "instant", "slow"]
 HOL_CONDITIONS: tuple[SlowChats, ...] = ("absent", "instant", "slow")
 
 
+@dataclass(frozen=True, kw_only=True)
+class HolWindow:
+    """One stretch of phase 3: from ``start`` (seconds into the plan), the other chats do
+    ``condition`` for ``seconds``; fast latencies count from ``start + settle``."""
+
+    condition: SlowChats
+    start: float
+    seconds: float
+    settle: float
+
+    def measures(self, offset: float) -> bool:
+        """Whether a fast question sent at ``offset`` counts for this window's condition."""
+        return self.start + self.settle <= offset < self.start + self.seconds
+
+
+def hol_windows(sizes: Sizes, round_no: int) -> list[HolWindow]:
+    """The windows of one round: each condition ``hol_windows // hol_rounds`` times, in
+    turns of all three (the order reversed every other turn, and in odd rounds), so slow
+    drift of the machine falls on every condition alike.
+
+    A window's first ``SLOW_SECONDS`` are not measured: the previous window's slow answers
+    are still coming back then, and its own are still filling up (each slow chat asks once
+    every ``SLOW_SECONDS``).
+    """
+    turns = max(1, sizes.hol_windows // sizes.hol_rounds)
+    order: list[SlowChats] = []
+    for turn in range(turns):
+        forward = (turn + round_no) % 2 == 0
+        order += HOL_CONDITIONS if forward else HOL_CONDITIONS[::-1]
+    return [
+        HolWindow(
+            condition=condition,
+            start=k * sizes.hol_seconds,
+            seconds=sizes.hol_seconds,
+            settle=min(SLOW_SECONDS, sizes.hol_seconds / 2),
+        )
+        for k, condition in enumerate(order)
+    ]
+
+
 def hol_plan(
-    sizes: Sizes, chats: range, *, slow_chats: SlowChats, tag: str
+    sizes: Sizes, chats: range, windows: list[HolWindow], *, tag: str
 ) -> tuple[list[tuple[float, int, str]], list[int]]:
-    """Fast questions at ``hol_rate`` over 90% of the chats; what the other 10% do.
+    """Fast questions at ``hol_rate`` over 90% of the chats throughout; what the other 10%
+    do changes with the window.
 
     ``"slow"``: each of them asks a question every ``SLOW_SECONDS`` (staggered) that takes
     ``SLOW_SECONDS`` to answer, so about one slow answer per slow chat is always being
@@ -226,31 +283,53 @@ def hol_plan(
     """
     slow_count = max(1, len(chats) // 10)
     slow, fast = list(chats[:slow_count]), list(chats[slow_count:])
-    n = int(sizes.hol_seconds * sizes.hol_rate)
+    total = windows[-1].start + windows[-1].seconds
+    n = int(total * sizes.hol_rate)
     plan = [(i / sizes.hol_rate, fast[i % len(fast)], f"fast {tag} q{i}") for i in range(n)]
-    if slow_chats != "absent":
-        marker = f"{SLOW} " if slow_chats == "slow" else ""
-        rounds = max(1, int(sizes.hol_seconds / SLOW_SECONDS))
+    for w, window in enumerate(windows):
+        if window.condition == "absent":
+            continue
+        marker = f"{SLOW} " if window.condition == "slow" else ""
+        asks = max(1, int(window.seconds / SLOW_SECONDS))
         for j, chat_id in enumerate(slow):
-            start = SLOW_SECONDS * j / len(slow)
+            first = window.start + SLOW_SECONDS * j / len(slow)
             plan.extend(
-                (start + k * SLOW_SECONDS, chat_id, f"{marker}{tag} q{k}") for k in range(rounds)
+                (first + k * SLOW_SECONDS, chat_id, f"{marker}{tag} w{w} q{k}") for k in range(asks)
             )
     return plan, fast
 
 
 def hol_phase(
-    who: Contender, sizes: Sizes, chats: range, *, slow_chats: SlowChats, tag: str
-) -> list[float | None]:
-    """Fast-chat latencies under the HOL plan; waits for the other chats' answers too."""
+    who: Contender, sizes: Sizes, chats: range, round_no: int
+) -> dict[SlowChats, list[float | None]]:
+    """One round of phase 3 for one contender: its windows back to back, in one plan.
+
+    Returns the fast chats' latencies by the condition of the window they were asked in
+    (outside each window's settling time); waits for the other chats' answers too.
+    """
     telegram = who.telegram
     before = replies_count(telegram, chats)
-    plan, fast = hol_plan(sizes, chats, slow_chats=slow_chats, tag=tag)
-    sent = Driver(telegram).run(plan)
+    windows = hol_windows(sizes, round_no)
+    plan, fast = hol_plan(sizes, chats, windows, tag=f"r{round_no}")
+    print(
+        f"round {round_no + 1}: head-of-line, {who.label},"
+        f" {len(windows)} windows of {sizes.hol_seconds:g}s:"
+        f" {' '.join(window.condition for window in windows)}"
+    )
+    driver = Driver(telegram)
+    sent = driver.run(plan)
     settle(who, chats, before + len(plan), timeout=SLOW_SECONDS * 4 + 60.0)
     fast_ids = set(fast)
     fast_sent = [s for s in sent if s.chat_id in fast_ids]
-    return reply_latencies(telegram, fast_sent)
+    latencies = reply_latencies(telegram, fast_sent)
+    began = driver.started_at
+    found: dict[SlowChats, list[float | None]] = {condition: [] for condition in HOL_CONDITIONS}
+    for record, latency in zip(fast_sent, latencies, strict=True):
+        for window in windows:
+            if window.measures(record.at - began):
+                found[window.condition].append(latency)
+                break
+    return found
 
 
 def many_chats_phase(
@@ -328,21 +407,6 @@ def contenders(llm_url: str, chats: range) -> Iterator[dict[str, Contender]]:
             contender.telegram.close()
 
 
-def hol_phases(
-    who: Contender, sizes: Sizes, chats: range, round_no: int
-) -> dict[SlowChats, list[float | None]]:
-    """Phase 3 for one contender: each condition of :func:`hol_plan` in turn (the order
-    reversed in odd rounds, so neither condition always follows the slow one)."""
-    found: dict[SlowChats, list[float | None]] = {}
-    conditions = HOL_CONDITIONS if round_no % 2 == 0 else HOL_CONDITIONS[::-1]
-    for slow_chats in conditions:
-        print(f"round {round_no + 1}: head-of-line, {who.label}, the other chats {slow_chats}")
-        found[slow_chats] = hol_phase(
-            who, sizes, chats, slow_chats=slow_chats, tag=f"{slow_chats} r{round_no}"
-        )
-    return found
-
-
 def bursts_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One contender's throughput runs: the best and median rates, the least CPU."""
     return {
@@ -365,14 +429,21 @@ def warm_up(pair: list[Contender], chats: range) -> None:
 def overhead_and_throughput(
     pair: list[Contender], sizes: Sizes, chats: range, *, with_throughput: bool
 ) -> dict[str, Any]:
-    """Phases 1 and 2 (or 1 alone), ``sizes.rounds`` times, the bots' order alternating."""
+    """Phases 1 and 2 (or 1 alone), ``sizes.rounds`` times, the bots' order alternating.
+
+    Phase 1 runs in ``latency_blocks`` short blocks per round, the bots taking turns
+    block by block (ABBA), so drift of the machine over the round falls on both alike.
+    """
     latencies: dict[str, list[float | None]] = {who.label: [] for who in pair}
     bursts: dict[str, list[dict[str, Any]]] = {who.label: [] for who in pair}
     for round_no in range(sizes.rounds):
         order = pair if round_no % 2 == 0 else pair[::-1]
-        for who in order:
-            print(f"round {round_no + 1}: latency, {who.label}")
-            latencies[who.label] += latency_phase(who, sizes, chats, round_no)
+        print(f"round {round_no + 1}: latency, {sizes.latency_blocks} blocks per bot")
+        for block in range(sizes.latency_blocks):
+            for who in order if block % 2 == 0 else order[::-1]:
+                latencies[who.label] += latency_phase(
+                    who, sizes, chats, round_no, round_no * sizes.latency_blocks + block
+                )
         for who in order if with_throughput else ():
             print(f"round {round_no + 1}: throughput, {who.label}")
             bursts[who.label].append(throughput_phase(who, sizes, chats, round_no))
@@ -389,7 +460,7 @@ def head_of_line(pair: list[Contender], sizes: Sizes, chats: range) -> dict[str,
     }
     for round_no in range(sizes.hol_rounds):
         for who in pair if round_no % 2 == 0 else pair[::-1]:
-            for condition, values in hol_phases(who, sizes, chats, round_no).items():
+            for condition, values in hol_phase(who, sizes, chats, round_no).items():
                 pooled[who.label][condition] += values
     return {
         label: {condition: summary(values) for condition, values in by_condition.items()}

@@ -479,6 +479,7 @@ class Driver:
 
     telegram: TelegramEmulator
     sent: list[Sent] = field(default_factory=list)
+    started_at: float = 0.0  # time.time() when run() began
 
     def send(self, chat_id: int, text: str) -> Sent:
         at = time.time()
@@ -490,6 +491,7 @@ class Driver:
     def run(self, plan: list[tuple[float, int, str]]) -> list[Sent]:
         """Send each ``(offset seconds, chat id, text)`` at its offset from now, in order."""
         started = time.monotonic()
+        self.started_at = time.time()
         sent: list[Sent] = []
         for offset, chat_id, text in sorted(plan):
             wait = started + offset - time.monotonic()
