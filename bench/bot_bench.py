@@ -437,41 +437,46 @@ def overhead_and_throughput(
     block by block (ABBA), so drift of the machine over the round falls on both alike.
     """
     latencies: dict[str, list[float | None]] = {who.label: [] for who in pair}
+    blocks: dict[str, list[list[float]]] = {who.label: [] for who in pair}
     bursts: dict[str, list[dict[str, Any]]] = {who.label: [] for who in pair}
     for round_no in range(sizes.rounds):
         order = pair if round_no % 2 == 0 else pair[::-1]
         print(f"round {round_no + 1}: latency, {sizes.latency_blocks} blocks per bot")
         for block in range(sizes.latency_blocks):
             for who in order if block % 2 == 0 else order[::-1]:
-                latencies[who.label] += latency_phase(
+                block_latencies = latency_phase(
                     who, sizes, chats, round_no, round_no * sizes.latency_blocks + block
                 )
+                latencies[who.label] += block_latencies
+                blocks[who.label].append([x for x in block_latencies if x is not None])
         for who in order if with_throughput else ():
             print(f"round {round_no + 1}: throughput, {who.label}")
             bursts[who.label].append(throughput_phase(who, sizes, chats, round_no))
     found: dict[str, Any] = {"latency": {k: summary(v) for k, v in latencies.items()}}
+    found["latency"]["p99_interval"] = ratio_interval(blocks["ours"], blocks["baseline"])
     if with_throughput:
         found["throughput"] = {k: bursts_summary(v) for k, v in bursts.items()}
     return found
 
 
 def ratio_interval(
-    slow: list[list[float]], instant: list[list[float]], *, seed: int = 0
+    top: list[list[float]], bottom: list[list[float]], *, seed: int = 0
 ) -> tuple[float, float]:
-    """The 5th and 95th percentiles of p99(slow) / p99(instant) over resampled windows.
+    """The 5th and 95th percentiles of p99(top) / p99(bottom) over resampled windows.
 
-    A window bootstrap: each resample draws as many windows of each condition as were
-    run, with replacement, and pools their latencies. Windows, not single latencies, are
-    drawn because slow moments of the machine hit runs of neighbouring samples together.
-    The width says how far the phase's own verdict can be trusted.
+    A window bootstrap: each resample draws as many windows (phase 3) or blocks (phase 1)
+    of each side as were run, with replacement, and pools their latencies. Windows, not
+    single latencies, are drawn because slow moments of the machine hit runs of
+    neighbouring samples together. The width says how far a verdict on the ratio can be
+    trusted.
     """
     rng = random.Random(seed)
     ratios = []
     for _ in range(RESAMPLES):
-        with_ = [x for window in rng.choices(slow, k=len(slow)) for x in window]
-        without = [x for window in rng.choices(instant, k=len(instant)) for x in window]
-        if with_ and without:
-            ratios.append(percentile(with_, 0.99) / percentile(without, 0.99))
+        over = [x for window in rng.choices(top, k=len(top)) for x in window]
+        under = [x for window in rng.choices(bottom, k=len(bottom)) for x in window]
+        if over and under:
+            ratios.append(percentile(over, 0.99) / percentile(under, 0.99))
     if not ratios:
         return (float("nan"), float("nan"))
     return (percentile(ratios, 0.05), percentile(ratios, 0.95))
@@ -663,7 +668,11 @@ def latency_verdict(results: dict[str, Any]) -> tuple[bool, str]:
     lat = results["latency"]
     ours_p99, base_p99 = lat["ours"].get("p99_ms"), lat["baseline"].get("p99_ms")
     ok = ours_p99 is not None and base_p99 is not None and ours_p99 <= base_p99
-    return ok, f"overhead p99 ours {fmt(ours_p99)} ms <= baseline {fmt(base_p99)} ms"
+    low, high = lat["p99_interval"]
+    return ok, (
+        f"overhead p99 ours {fmt(ours_p99)} ms <= baseline {fmt(base_p99)} ms"
+        f" (resampled blocks: ours / baseline x{low:.2f}-{high:.2f})"
+    )
 
 
 def hol_verdict(results: dict[str, Any]) -> tuple[bool, str]:
