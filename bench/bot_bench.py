@@ -1,6 +1,6 @@
 """Benchmark: our bot against a plain python-telegram-bot bot, side by side in one run.
 
-Run from the repository root (on 2 cores the full run takes about 25 minutes; the
+Run from the repository root (on 2 cores the full run takes about 15 minutes; the
 10,000-chat phase gives up after 600 s)::
 
     .venv/bin/python -m bench.bot_bench            # full run
