@@ -468,7 +468,8 @@ def ratio_interval(
     of each side as were run, with replacement, and pools their latencies. Windows, not
     single latencies, are drawn because slow moments of the machine hit runs of
     neighbouring samples together. The width says how far a verdict on the ratio can be
-    trusted.
+    trusted; with one window a side (``--quick``'s phase 3) there is nothing to resample,
+    and both ends are the ratio itself.
     """
     rng = random.Random(seed)
     ratios = []
@@ -486,28 +487,38 @@ def head_of_line(pair: list[Contender], sizes: Sizes, chats: range) -> dict[str,
     """Phase 3, ``sizes.hol_rounds`` times, the bots' order alternating; latencies pooled by
     condition, each window's figures (``"windows"``) and the slow / instant ratio's interval
     (``"interval"``, see :func:`ratio_interval`)."""
-    pooled: dict[str, dict[SlowChats, list[float | None]]] = {
-        who.label: {condition: [] for condition in HOL_CONDITIONS} for who in pair
-    }
-    windows: dict[str, list[dict[str, Any]]] = {who.label: [] for who in pair}
-    answered: dict[str, dict[SlowChats, list[list[float]]]] = {
-        who.label: {condition: [] for condition in HOL_CONDITIONS} for who in pair
+    measured: dict[str, list[tuple[int, HolWindow, list[float | None]]]] = {
+        who.label: [] for who in pair
     }
     for round_no in range(sizes.hol_rounds):
         for who in pair if round_no % 2 == 0 else pair[::-1]:
-            for window, values in hol_phase(who, sizes, chats, round_no):
-                pooled[who.label][window.condition] += values
-                answered[who.label][window.condition].append([x for x in values if x is not None])
-                windows[who.label].append(
-                    {"round": round_no, "condition": window.condition, **summary(values)}
-                )
+            measured[who.label] += [
+                (round_no, window, values)
+                for window, values in hol_phase(who, sizes, chats, round_no)
+            ]
+
+    def answered(label: str, condition: SlowChats) -> list[list[float]]:
+        return [
+            [x for x in values if x is not None]
+            for _, window, values in measured[label]
+            if window.condition == condition
+        ]
+
     return {
         label: {
-            **{condition: summary(values) for condition, values in by_condition.items()},
-            "windows": windows[label],
-            "interval": ratio_interval(answered[label]["slow"], answered[label]["instant"]),
+            **{
+                condition: summary(
+                    [x for _, w, v in windows if w.condition == condition for x in v]
+                )
+                for condition in HOL_CONDITIONS
+            },
+            "windows": [
+                {"round": round_no, "condition": window.condition, **summary(values)}
+                for round_no, window, values in windows
+            ],
+            "interval": ratio_interval(answered(label, "slow"), answered(label, "instant")),
         }
-        for label, by_condition in pooled.items()
+        for label, windows in measured.items()
     }
 
 
