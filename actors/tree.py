@@ -141,6 +141,7 @@ def bot_tree(config: Config, system: ActorSystem, loop: AsyncLoop) -> Supervisor
             admin=where.admin,
             providers=where.providers,
             files=file_settings,
+            loop=loop,
         ),
         idle_after=config.sessions.idle_seconds,
         max_alive=config.sessions.max_alive,

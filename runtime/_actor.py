@@ -12,7 +12,7 @@ import asyncio
 import threading
 import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import UnionType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -25,6 +25,7 @@ from runtime._message import DeliveryFailed, Envelope, Message, _current
 
 if TYPE_CHECKING:
     from runtime._address import Address
+    from runtime._asyncio import AsyncLoop
     from runtime._system import ActorSystem
     from runtime._timers import TimerHandle
 
@@ -171,6 +172,9 @@ class Actor(pykka.ThreadingActor):
         self._express_handlers: dict[type, Callable[[Any], Any]] = {}
         self._express_waiting = False  # serve_on_loop was called; the lane opens when idle
         self._express = self._take_express  # one bound method: the cell's mark of this incarnation
+        self._idle_loop: AsyncLoop | None = None
+        self._idle_handlers: dict[type, tuple[Callable[[Any], Any], Callable[[Any], bool]]] = {}
+        self._idle = self._take_idle  # likewise, for the idle lane
 
     def __str__(self) -> str:
         return f"{type(self).__name__}({self._cell.path})"
@@ -214,6 +218,72 @@ class Actor(pykka.ThreadingActor):
         self._express_loop = loop
         self._express_handlers = {t: self._handlers[t] for t in message_types}
         self._express_waiting = True
+
+    def serve_idle_on_loop(
+        self, loop: AsyncLoop, when: Mapping[type, Callable[[Any], bool]]
+    ) -> None:
+        """Let a message told from ``loop``'s thread be handled right there while this
+        actor's thread waits for work, if ``when[type(message)](message)`` says so.
+
+        For an actor whose messages mostly come from the event loop and whose common
+        handling never waits (a chat session answering from what it holds in memory): the
+        handler then runs in its sender's call, and the message never crosses to this
+        actor's thread and back, two hand-overs of the GIL. Unlike :meth:`serve_on_loop`,
+        such a handler owns the actor's state: it runs only in the actor's turn, taken
+        while the thread is parked with nothing queued (so nothing sent before is
+        overtaken), and the thread waits for it before its next message.
+
+        ``when`` maps a message type to a predicate, called in that turn: True if the
+        handler can do it now without blocking the loop (no ``ask``, no file or database
+        I/O), False to leave the message to the thread as usual. It must not change the
+        actor's state. A handler that raises fails this incarnation, as on the thread.
+        Call it in ``on_start``; it lasts for this incarnation.
+        """
+        self._idle_loop = loop
+        self._idle_handlers = {t: (self._handlers[t], check) for t, check in when.items()}
+        self._cell.idle_lane = self._idle
+
+    def _take_idle(self, envelope: Envelope) -> bool:
+        """The cell's idle lane: handle ``envelope`` now, in this actor's turn; False to queue."""
+        entry = self._idle_handlers.get(type(envelope.message))
+        loop = self._idle_loop
+        if entry is None or loop is None or envelope.reply_to is not None:
+            return False
+        if not loop.on_loop_thread():
+            return False
+        cell = self._cell
+        if not cell.claim_idle_turn():
+            return False
+        try:
+            if cell.idle_lane is not self._idle or cell.state is not LifecycleState.RUNNING:
+                return False  # this incarnation is ending
+            return self._handle_idle(entry, envelope)
+        finally:
+            cell.release_idle_turn()
+
+    def _handle_idle(
+        self, entry: tuple[Callable[[Any], Any], Callable[[Any], bool]], envelope: Envelope
+    ) -> bool:
+        handler, check = entry
+        cell = self._cell
+        message = envelope.message
+        token = _current.set((envelope.correlation_id, cell.path))
+        cell.busy = True
+        started = time.perf_counter()
+        try:
+            if not check(message):
+                return False
+            handler(message)
+        except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
+            cell.idle_lane = None
+            cell.post(ExpressFailed(envelope, exc))
+            return True
+        finally:
+            cell.busy = False
+            _current.reset(token)
+        elapsed = time.perf_counter() - started
+        cell.stats.record_message(type(message).__name__, elapsed, time.time())
+        return True
 
     def _open_express(self) -> None:
         """Let the loop take served messages, unless some are still queued (then later)."""
@@ -290,44 +360,53 @@ class Actor(pykka.ThreadingActor):
 
     def _serve(self) -> None:
         cell = self._cell
-        stats = cell.stats
-        handlers = self._handlers
-        path = cell.path
-        clock = time.perf_counter
+        turn = cell.turn if self._idle_handlers else None  # see serve_idle_on_loop
+        handle = self._handle
         while True:
             if self._express_waiting:
                 self._open_express()
-            item = cell.take()
-            if type(item) is not Envelope:
-                if self._control(item):
+            if turn is None:
+                if handle(cell.take()):
                     return
                 continue
-            message = item.message
-            handler = handlers.get(type(message))
-            if handler is None:
-                self._unhandled(item)
-                continue
-            token = _current.set((item.correlation_id, path))
-            cell.busy = True
-            started = clock()
-            try:
-                result = handler(message)
-            except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
-                _current.reset(token)
-                cell.busy = False
-                if self._answered(item, exc, clock() - started):
-                    continue
-                self._die(item, exc)
-                return
-            elapsed = clock() - started
+            cell.park()
+            item = cell.take()
+            with turn:  # the loop may be handling one in this actor's turn: wait for it
+                if handle(item):
+                    return
+
+    def _handle(self, item: object) -> bool:
+        """Handle one item from the mailbox; True when this incarnation is over."""
+        if type(item) is not Envelope:
+            return self._control(item)
+        cell = self._cell
+        message = item.message
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            self._unhandled(item)
+            return False
+        token = _current.set((item.correlation_id, cell.path))
+        cell.busy = True
+        started = time.perf_counter()
+        try:
+            result = handler(message)
+        except Exception as exc:  # noqa: BLE001 - boundary: the supervisor decides
             _current.reset(token)
             cell.busy = False
-            stats.record_message(type(message).__name__, elapsed, time.time())
-            if item.reply_to is not None:
-                item.reply_to.set(result)
-            if cell.abort:
-                self._end(StopKind.STOP, voluntary=False)
-                return
+            if self._answered(item, exc, time.perf_counter() - started):
+                return False
+            self._die(item, exc)
+            return True
+        elapsed = time.perf_counter() - started
+        _current.reset(token)
+        cell.busy = False
+        cell.stats.record_message(type(message).__name__, elapsed, time.time())
+        if item.reply_to is not None:
+            item.reply_to.set(result)
+        if cell.abort:
+            self._end(StopKind.STOP, voluntary=False)
+            return True
+        return False
 
     def _control(self, item: object) -> bool:
         """Handle a control item; True when this incarnation is over (it may have died)."""
@@ -372,6 +451,7 @@ class Actor(pykka.ThreadingActor):
     def _end(self, kind: StopKind, *, voluntary: bool) -> None:
         cell = self._cell
         cell.express = None
+        cell.idle_lane = None
         cell.state = LifecycleState.STOPPING
         save = self.context._save  # noqa: SLF001 - the runtime's own context
         if kind is StopKind.PASSIVATE and save is not None and cell.key is not None:
@@ -389,6 +469,7 @@ class Actor(pykka.ThreadingActor):
     def _die(self, envelope: Envelope | None, exc: Exception) -> None:
         cell = self._cell
         cell.express = None
+        cell.idle_lane = None
         cell.stats.record_failure(exc)
         system = self.context._system  # noqa: SLF001
         if envelope is not None:

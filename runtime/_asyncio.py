@@ -75,7 +75,7 @@ class AsyncLoop:
         Either way, calls made one after the other from one thread run in that order.
         """
         loop = self.loop
-        if self._on_loop_thread():
+        if self.on_loop_thread():
             callback(*args)
         else:
             loop.call_soon_threadsafe(callback, *args)
@@ -90,13 +90,14 @@ class AsyncLoop:
         if current is not None:
             coro = _with_delivery(coro, current)
         loop = self.loop
-        if not self._on_loop_thread():
+        if not self.on_loop_thread():
             return asyncio.run_coroutine_threadsafe(coro, loop)
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         _chain(loop.create_task(coro), future, loop)
         return future
 
-    def _on_loop_thread(self) -> bool:
+    def on_loop_thread(self) -> bool:
+        """Whether the caller runs on this loop's thread (a callback or coroutine of it)."""
         return self._thread is not None and threading.get_ident() == self._thread.ident
 
     def pipe(

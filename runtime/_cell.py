@@ -102,11 +102,14 @@ class Cell:
         "express",
         "first",
         "first_lane",
+        "idle_lane",
         "incarnation",
         "key",
         "lock",
         "mailbox",
+        "on_loop",
         "parent",
+        "parked",
         "path",
         "pinned",
         "poison_after",
@@ -116,6 +119,7 @@ class Cell:
         "stale",
         "state",
         "stats",
+        "turn",
     )
 
     def __init__(
@@ -143,18 +147,35 @@ class Cell:
         # Set by an incarnation that serves some messages on the event loop (see
         # Actor.serve_on_loop): True if it took the envelope there, past the mailbox.
         self.express: Callable[[Envelope], bool] | None = None
+        # Set by an incarnation that lets the event loop handle some messages in its own
+        # turn while its thread waits for work (see Actor.serve_idle_on_loop): True if it
+        # handled the envelope there. ``parked`` (under ``lock``): the thread found nothing
+        # queued and nothing came since; ``on_loop`` (under ``lock``): such a handler runs.
+        # ``turn`` is held by whichever runs one of the actor's handlers, thread or loop.
+        self.idle_lane: Callable[[Envelope], bool] | None = None
+        self.parked = False
+        self.on_loop = False
+        self.turn = threading.Lock()
         self.first: frozenset[type] = frozenset()
         self.first_lane: deque[Envelope] = deque()
         self.stale = 0  # written by the actor's thread only
 
-    def deliver(self, envelope: Envelope) -> bool:
-        """Queue a user message; False if this address no longer takes messages."""
+    def deliver(self, envelope: Envelope, *, inline: bool = True) -> bool:
+        """Queue a user message; False if this address no longer takes messages.
+
+        ``inline=False`` when the caller holds a lock: the message is then never handled
+        on the spot by the idle lane (whose handler might need that same lock).
+        """
         express = self.express
         if express is not None and express(envelope):
+            return True
+        idle_lane = self.idle_lane
+        if inline and idle_lane is not None and idle_lane(envelope):
             return True
         with self.lock:
             if not self.accepting:
                 return False
+            self.parked = False
             if self.first and type(envelope.message) in self.first:
                 self.first_lane.append(envelope)
                 self.mailbox.put(_FIRST)
@@ -164,7 +185,29 @@ class Cell:
 
     def post(self, item: object) -> None:
         """Queue a control item; control items are never refused."""
+        self.parked = False
         self.mailbox.put(item)
+
+    def park(self) -> None:
+        """The actor's thread is about to wait for work: mark it parked if none is queued."""
+        with self.lock:
+            self.parked = self.depth() == 0
+
+    def claim_idle_turn(self) -> bool:
+        """Take the actor's turn for the event loop, if its thread is parked with nothing
+        queued (so nothing sent before can be overtaken); ``release_idle_turn`` after."""
+        with self.lock:
+            if not (self.parked and self.accepting and self.depth() == 0):
+                return False
+            if not self.turn.acquire(blocking=False):
+                return False
+            self.on_loop = True
+            return True
+
+    def release_idle_turn(self) -> None:
+        with self.lock:
+            self.on_loop = False
+        self.turn.release()
 
     def take(self) -> Any:
         """Next item for the actor: a message being retried first, then the mailbox."""
@@ -212,7 +255,8 @@ class Cell:
         return self.mailbox.qsize() - self.stale + (1 if self.redeliver is not None else 0)
 
     def _empty(self) -> bool:
-        return self.mailbox.qsize() <= self.stale and self.redeliver is None
+        # A handler running on the loop in the actor's turn counts: it is work in hand.
+        return self.mailbox.qsize() <= self.stale and self.redeliver is None and not self.on_loop
 
     def drain(self) -> list[Envelope]:
         """Take every queued message out (control items are dropped)."""

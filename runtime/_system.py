@@ -148,7 +148,7 @@ class ActorSystem:
                 # message for its key waits in the pool, so a sender's later messages
                 # cannot overtake the ones it handed to the pool.
                 cell = self._cells.get(path)
-                if cell is not None and cell.deliver(envelope):
+                if cell is not None and cell.deliver(envelope, inline=False):
                     return cell
                 if parent.accepting:
                     parent.routed[key] = parent.routed.get(key, 0) + 1

@@ -91,6 +91,14 @@ class Doorkeeper:
             case _:  # no state, or the bot left the group
                 return own
 
+    def admits_from_memory(self, user: UserRef) -> bool:
+        """Whether :meth:`state_of` is ``"active"`` for ``user``, known without storage."""
+        if not self._access_known or self._access == "blocked":
+            return False
+        if self.is_admin(user):
+            return user.id in self._active_until  # registered already
+        return self._active_until.get(user.id, 0.0) > time.monotonic()
+
     def group_access(self) -> GroupAccess | None:
         """This group's access, read from storage once; None in a private chat."""
         if not self._access_known:

@@ -71,7 +71,15 @@ from actors.telegram.messages import (
     UpdateHandled,
 )
 from actors.usage import UsagePolicy
-from runtime import Actor, ActorContext, Address, TimerHandle, current_correlation_id, receive
+from runtime import (
+    Actor,
+    ActorContext,
+    Address,
+    AsyncLoop,
+    TimerHandle,
+    current_correlation_id,
+    receive,
+)
 from storage import ChatSettings, Turn, estimate_tokens
 
 
@@ -174,9 +182,11 @@ class ChatSession(Actor):
         admin: Address,
         providers: Mapping[str, Address],
         files: FileSettings | None = None,
+        loop: AsyncLoop | None = None,
     ) -> None:
         super().__init__(context)
         self.chat_id = int(context.key or "0")
+        self._loop = loop
         self._settings = settings
         self._storage = storage
         self._gateway = gateway
@@ -217,6 +227,47 @@ class ChatSession(Actor):
             say=self._say,
             handled=self._handled,
         )
+
+    def on_start(self) -> None:
+        if self._loop is not None:
+            # The common path (a known user's text, the answer's outcome) is decided on the
+            # event loop, where the text arrives and where Generate is served: it never
+            # crosses to this actor's thread and back. Anything that would ask storage or
+            # read a file still runs here, on this thread.
+            self.serve_idle_on_loop(
+                self._loop,
+                {IncomingText: self._answers_from_memory, AnswerDone: self._settles_from_memory},
+            )
+
+    def _answers_from_memory(self, message: IncomingText) -> bool:
+        """Whether :meth:`on_text` can take ``message`` without waiting on storage or disk."""
+        capture = self._captures.get(message.user.id)
+        if capture is not None:  # the text goes to the flow's owner; a lapsed one, here
+            return time.time() <= capture.until
+        if self._chat is None or not self._door.admits_from_memory(message.user):
+            return False
+        return self._answer is not None or self._starts_from_memory(message)
+
+    def _settles_from_memory(self, message: AnswerDone) -> bool:
+        """Whether :meth:`on_done` can book ``message`` (and start the next answer) so."""
+        answer = self._answer
+        if answer is None or answer.request_id != message.request_id:
+            return False  # an earlier incarnation's: rare, and it may load a topic
+        if answer.topic_id not in self._contexts:
+            return False
+        return not self._waiting or self._starts_from_memory(self._waiting[0])
+
+    def _starts_from_memory(self, message: IncomingText | FileQuestion) -> bool:
+        """Whether :meth:`_next_answer` can start ``message``'s answer without waiting: its
+        context is loaded and holds no file to read again, and no budget is to be asked."""
+        if not isinstance(message, IncomingText) or self._spending.policy.enabled:
+            return False
+        if self._model()[0] not in self._providers:
+            return False
+        turns = self._contexts.get(message.topic_id)
+        if turns is None:
+            return False
+        return self._files is None or all(turn.file is None for turn in turns)
 
     # -- context -------------------------------------------------------------------------
 
