@@ -18,6 +18,7 @@ from runtime import (
     Actor,
     ActorContext,
     ActorSystem,
+    AsyncLoop,
     ChildSpec,
     PoolSpec,
     SupervisorSpec,
@@ -27,10 +28,15 @@ from runtime import (
 
 @contextmanager
 def sessions_world(
-    database: Path, settings: SessionSettings, recorder: Callable[[ActorContext], Actor]
+    database: Path,
+    settings: SessionSettings,
+    recorder: Callable[[ActorContext], Actor],
+    *,
+    loop: AsyncLoop | None = None,
 ) -> Iterator[ActorSystem]:
     """A started system with ``/storage``, ``/gateway``, ``/admin``, ``/deepseek`` and the
-    ``/sessions`` pool (never passivated); shut down on exit."""
+    ``/sessions`` pool (never passivated); shut down on exit. With ``loop``, sessions take
+    what they can from it (``Actor.serve_idle_on_loop``)."""
     system = ActorSystem()
     system.start(
         SupervisorSpec(
@@ -49,6 +55,7 @@ def sessions_world(
                             gateway=system.address("/gateway"),
                             admin=system.address("/admin"),
                             providers={"deepseek": system.address("/deepseek")},
+                            loop=loop,
                         ),
                         idle_after=None,
                     ),
