@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from runtime import Actor, ActorContext, AsyncLoop
+
+
+async def let_calls_start() -> None:
+    """Give the event loop two turns, so that a call just handed over starts first.
+
+    What is told to an actor served on the loop (the gateway's replies, a provider's
+    ``Generate``) is taken in the next turn, and its HTTP call started in the one after.
+    A coroutine that would otherwise go on at once with work that competes with that call
+    (reading the rest of a stream, a write that wakes the storage actor's thread, which
+    then holds the GIL the call needs) awaits this first.
+    """
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 class LoopKeeper(Actor):

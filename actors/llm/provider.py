@@ -26,6 +26,7 @@ from actors.config import ProviderConfig
 from actors.errors import ProviderError
 from actors.llm.client import ProviderClient
 from actors.llm.wire import ModelInfo, TextDelta, Turn, Usage
+from actors.loop import let_calls_start
 from actors.telegram.messages import FinishAnswer, ShowDraft, ShowTyping
 from runtime import Actor, ActorContext, Address, AsyncLoop, Message, receive
 
@@ -255,7 +256,7 @@ class ProviderActor(Actor):
         shown = text if text.strip() else EMPTY_ANSWER
         request.display.gateway.tell(_final(request, request.display, shown))
         try:
-            await _let_it_start()
+            await let_calls_start()
         finally:  # cancelled meanwhile, the answer is still made and shown: say so
             session.tell(done)
 
@@ -280,7 +281,7 @@ class ProviderActor(Actor):
                         first, drafted_at = drafted_at == -math.inf, now
                         display.gateway.tell(_draft(request, display, "".join(parts)))
                         if first:
-                            await _let_it_start()
+                            await let_calls_start()
                 elif isinstance(item, Usage):
                     usage = item
         return usage
@@ -436,18 +437,6 @@ async def _probe(client: ProviderClient, request: ProbeProvider) -> ProviderProb
         detail=detail,
         took_ms=(time.monotonic() - started) * 1000.0,
     )
-
-
-async def _let_it_start() -> None:
-    """Let the gateway start the call that shows what was just told to it, then go on.
-
-    The gateway takes a draft or a final text in the next turn of the loop and starts its
-    call in the one after. Meanwhile the provider would read the rest of the stream (the
-    first words wait for it), or wake the session's thread, whose bookkeeping takes the
-    GIL at the loop's next pause with the answer still unsent.
-    """
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
 
 
 def _draft(request: Generate, display: AnswerDisplay, markdown: str) -> ShowDraft:

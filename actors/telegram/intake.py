@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from loguru import logger
 from telegram import Bot, Update
 
+from actors.loop import let_calls_start
 from actors.storage import (
     ClaimPendingUpdates,
     GetInboxHighWater,
@@ -125,7 +126,11 @@ class Intake:
         """
         if self._storage is None:
             return updates
-        self._hand_out_early(updates)
+        if self._hand_out_early(updates):
+            # The answers just handed out start their calls before the write wakes the
+            # storage actor's thread. An update marked done meanwhile has no row yet (its
+            # MarkUpdatesDone changes nothing): _early notes it, and its row is written done.
+            await let_calls_start()
         entries = []
         for update in updates:
             translated = translate(update, self._username)
@@ -137,8 +142,8 @@ class Intake:
                     done=translated is None or self._early.get(update.update_id, False),
                 )
             )
-        # Sent now, before the loop can run anything that answers an update handed out
-        # above, so the storage actor writes the rows before any MarkUpdatesDone for them.
+        # Sent in the turn the rows are made, so that any later MarkUpdatesDone for them
+        # queues behind their write.
         writing = self._storage.ask_now(
             RecordUpdates(updates=tuple(entries), run_id=self._run_id), timeout=INBOX_TIMEOUT
         )
@@ -151,10 +156,14 @@ class Intake:
                 logger.info("update {} was delivered again; not handled twice", update.update_id)
         return [update for update in updates if update.update_id in fresh]
 
-    def _hand_out_early(self, updates: Sequence[Update]) -> None:
-        """Route the updates above the high-water mark now: they cannot be on record."""
+    def _hand_out_early(self, updates: Sequence[Update]) -> bool:
+        """Route the updates above the high-water mark now: they cannot be on record.
+
+        True if any was handed out.
+        """
         if self._high_water is None:
-            return  # the inbox's mark is not known yet: the write decides what is new
+            return False  # the inbox's mark is not known yet: the write decides what is new
+        handed = False
         for update in updates:
             if update.update_id <= self._high_water:
                 continue
@@ -166,6 +175,8 @@ class Intake:
                 continue  # the poller routes it after the write, and logs it again
             if routed:
                 self._early[update.update_id] = False
+                handed = True
+        return handed
 
     def route(self, update: Update) -> bool:
         """Hand ``update`` to its chat's session (unless it was, early); False if for no one."""

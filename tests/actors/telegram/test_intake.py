@@ -212,6 +212,25 @@ def test_an_update_answered_before_its_failed_write_is_written_done_when_retried
     assert inbox.rows[2] is True, "written as answered: a restart must not replay it"
 
 
+def test_an_update_answered_before_its_batch_is_sent_to_be_written_is_written_done(
+    system: ActorSystem,
+) -> None:
+    """The write waits two turns of the loop for the answers' calls to start (see
+    ``let_calls_start``); an answer out by then is no reason to replay the update."""
+    inbox, journal = Inbox(rows={1: True}), Journal()
+    inbox.writable.set()
+    intake = start(system, inbox, journal)
+
+    async def scenario() -> None:
+        await intake.replay_pending()
+        loop = asyncio.get_running_loop()
+        loop.call_soon(intake.mark_done, 2)  # in the first of the two turns
+        await poll_once(intake, 2)
+
+    asyncio.run(scenario())
+    assert inbox.rows[2] is True, "written as answered: a restart must not replay it"
+
+
 def test_a_restarted_gateway_finishes_an_answer_in_the_draft_shown_before(
     system: ActorSystem,
 ) -> None:
