@@ -6,6 +6,10 @@ It decides everything about a conversation: who may talk (its :class:`Doorkeeper
 :class:`Menus`, in ``menus.py``), the context (persisted on every turn, so a restart or a
 passivation loses nothing), and the answer in flight. Messages that arrive while an
 answer is being generated wait in order in ``_waiting``; each is answered in turn.
+
+The common path (a known user's text in an open chat, and the answer's outcome) is
+handled on the event loop while the session's thread is idle (see :meth:`on_start`);
+whatever would ask storage or read a file runs on the thread.
 """
 
 from __future__ import annotations
