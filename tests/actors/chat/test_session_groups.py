@@ -18,17 +18,14 @@ from actors.chat.messages import (
 from actors.chat.session import SessionSettings
 from actors.llm.provider import Generate
 from actors.storage import GetChat
-from actors.telegram.messages import SendText, ShowTyping, UpdateHandled
+from actors.telegram.messages import SendText, UpdateHandled
 from runtime import (
-    Actor,
-    ActorContext,
     ActorSystem,
     Address,
-    receive,
 )
 from storage import Chat
 from tests.actors.admin.test_actor import Journal
-from tests.actors.chat.world import sessions_world
+from tests.actors.chat.world import Recorder, sessions_world
 
 ADA = UserRef(id=1000, first_name="Ada")
 BOB = UserRef(id=2002, first_name="Bob")
@@ -39,18 +36,6 @@ SETTINGS = SessionSettings(
     provider_models={"deepseek": "deepseek-chat"},
     system_prompt="Be brief.",
 )
-
-
-class Recorder(Actor):
-    """Stands in for the gateway, the admin actor and the provider."""
-
-    def __init__(self, context: ActorContext, journal: Journal) -> None:
-        super().__init__(context)
-        self._journal = journal
-
-    @receive
-    def on_message(self, message: SendText | ShowTyping | UpdateHandled | Generate) -> None:
-        self._journal.record(self.context.path, message)
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ from actors.chat import texts
 from actors.chat.messages import AnswerDone, IncomingText, UserRef
 from actors.chat.session import SessionSettings
 from actors.llm.provider import Generate
-from actors.telegram.messages import SendText, ShowTyping, UpdateHandled
+from actors.telegram.messages import SendText, UpdateHandled
 from actors.usage import Tier, UsagePolicy
-from runtime import Actor, ActorContext, ActorSystem, Address, AsyncLoop, Message, receive
+from runtime import ActorSystem, Address, AsyncLoop, Message
 from tests.actors.admin.test_actor import Journal
-from tests.actors.chat.world import sessions_world
+from tests.actors.chat.world import Recorder, sessions_world
 
 ADA = UserRef(id=1000, first_name="Ada")  # an admin: let in without asking anyone
 BOB = UserRef(id=2000, first_name="Bob")  # unknown: storage must be asked
@@ -42,18 +42,6 @@ WITH_TIERS = dataclasses.replace(
         reserve_output_tokens=10,
     ),
 )
-
-
-class Recorder(Actor):
-    """Stands in for the gateway, the admin actor and the provider."""
-
-    def __init__(self, context: ActorContext, journal: Journal) -> None:
-        super().__init__(context)
-        self._journal = journal
-
-    @receive
-    def on_message(self, message: SendText | ShowTyping | UpdateHandled | Generate) -> None:
-        self._journal.record(self.context.path, message)
 
 
 @pytest.fixture
@@ -143,6 +131,16 @@ def wait_idle(system: ActorSystem, chat_id: int) -> None:
     raise AssertionError("the session never went idle")
 
 
+def first_answered(system: ActorSystem, journal: Journal, loop: AsyncLoop) -> Address:
+    """Ada's chat, opened by a first question (on the session's thread) and its answer."""
+    ada = system.address("/sessions").child(ADA.id)
+    assert not tell_from_loop(system, loop, ada, text(ADA, "first", 1)), "opening asks storage"
+    wait_idle(system, ADA.id)
+    tell_from_loop(system, loop, ada, answer(journal, "first"))
+    wait_idle(system, ADA.id)
+    return ada
+
+
 def test_a_known_users_text_and_its_answer_are_handled_on_the_loop_once_the_chat_is_open(
     system: ActorSystem, journal: Journal, loop: AsyncLoop
 ) -> None:
@@ -159,8 +157,9 @@ def test_a_known_users_text_and_its_answer_are_handled_on_the_loop_once_the_chat
     )
     assert isinstance(second, Generate)
     assert [t.text for t in second.turns] == ["Be brief.", "first", "Echo: first", "second"]
-    handled = {m.update_id for m in journal.to("/gateway") if isinstance(m, UpdateHandled)}
-    assert handled == {1, 2}
+    journal.wait_for("/gateway", lambda m: isinstance(m, UpdateHandled) and m.update_id == 2)
+    handled = [m.update_id for m in journal.to("/gateway") if isinstance(m, UpdateHandled)]
+    assert handled == [1, 2]
 
 
 def test_a_text_that_needs_storage_is_left_to_the_sessions_thread(
@@ -185,11 +184,7 @@ def tiered(tmp_path: Path, journal: Journal, loop: AsyncLoop) -> Iterator[ActorS
 def test_with_budgets_every_question_goes_to_the_sessions_thread_and_is_still_answered(
     tiered: ActorSystem, journal: Journal, loop: AsyncLoop
 ) -> None:
-    ada = tiered.address("/sessions").child(ADA.id)
-    tell_from_loop(tiered, loop, ada, text(ADA, "first", 1))
-    wait_idle(tiered, ADA.id)
-    tell_from_loop(tiered, loop, ada, answer(journal, "first"))
-    wait_idle(tiered, ADA.id)
+    ada = first_answered(tiered, journal, loop)
 
     assert not tell_from_loop(tiered, loop, ada, text(ADA, "second", 2)), "a reservation is asked"
     assert answer(journal, "second").question == "second"

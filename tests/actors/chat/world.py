@@ -13,7 +13,9 @@ from functools import partial
 from pathlib import Path
 
 from actors.chat.session import ChatSession, SessionSettings
+from actors.llm.provider import Generate
 from actors.storage import StorageActor
+from actors.telegram.messages import SendText, ShowTyping, UpdateHandled
 from runtime import (
     Actor,
     ActorContext,
@@ -23,7 +25,21 @@ from runtime import (
     PoolSpec,
     SupervisorSpec,
     pool,
+    receive,
 )
+from tests.actors.admin.test_actor import Journal
+
+
+class Recorder(Actor):
+    """Stands in for the gateway, the admin actor and the provider."""
+
+    def __init__(self, context: ActorContext, journal: Journal) -> None:
+        super().__init__(context)
+        self._journal = journal
+
+    @receive
+    def on_message(self, message: SendText | ShowTyping | UpdateHandled | Generate) -> None:
+        self._journal.record(self.context.path, message)
 
 
 @contextmanager
