@@ -22,6 +22,7 @@ from loguru import logger
 from runtime._cell import Cell, ChildEnded, ExpressFailed, LifecycleState, Stop, StopKind
 from runtime._exceptions import Escalated, UnhandledMessage
 from runtime._message import DeliveryFailed, Envelope, Message, _current
+from runtime._scheduling import as_batch_thread
 
 if TYPE_CHECKING:
     from runtime._address import Address
@@ -337,6 +338,7 @@ class Actor(pykka.ThreadingActor):
         self.thread.start()
 
     def _actor_loop(self) -> None:
+        as_batch_thread()  # woken by the loop's tells, it must not preempt the loop
         try:
             if self._boot():
                 self._serve()

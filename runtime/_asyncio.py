@@ -18,6 +18,7 @@ from loguru import logger
 
 from runtime._address import Address
 from runtime._message import Message, _current, enter_delivery, leave_delivery
+from runtime._scheduling import as_normal_thread
 
 T = TypeVar("T")
 
@@ -59,6 +60,7 @@ class AsyncLoop:
         started = threading.Event()
 
         def run() -> None:
+            as_normal_thread()  # started from an actor's (batch) thread, say
             asyncio.set_event_loop(loop)
             loop.call_soon(started.set)
             loop.run_forever()

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from loguru import logger
 
+from runtime._scheduling import as_batch_thread
+
 # Rebuild the heap when more than this many entries, and more than half of it, are cancelled.
 COMPACT_AFTER = 100
 
@@ -103,6 +105,7 @@ class Timers:
                 self._cond.notify()  # the earliest entry may have changed
 
     def _run(self) -> None:
+        as_batch_thread()  # see runtime/_scheduling.py
         while True:
             with self._cond:
                 while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
