@@ -12,8 +12,9 @@ connection it holds, and it does so in two costly ways:
 
 In a burst the two were about a quarter of the event loop's time, in a plain
 python-telegram-bot bot as much as in ours (upstream: encode/httpcore#924, #928). Here the
-streams keep their socket from the connect and poll it directly, and the pool does the
-same bookkeeping in one pass; the decisions are httpcore's, unchanged.
+streams keep their socket from the connect, one ``poll`` of all of them answers a pass's
+questions (a system call per idle connection was still ~15 calls an update), and the pool
+does the same bookkeeping in one pass; the decisions are httpcore's, unchanged.
 
 One ``PooledTransport`` serves the Telegram gateway's calls and one each LLM provider's
 client; the ``httpx.AsyncClient`` that gets it owns it and closes it.
@@ -21,10 +22,12 @@ client; the ``httpx.AsyncClient`` that gets it owns it and closes it.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import ssl
 import typing
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Iterator
 
 import httpcore
 import httpx
@@ -48,6 +51,19 @@ def is_readable(sock: _Socket | None) -> bool:
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))
+
+
+def readable_of(socks: Iterable[_Socket]) -> set[int]:
+    """The file descriptors among ``socks`` that :func:`is_readable` would say True of.
+
+    One ``poll`` for all of them, where asking each costs a system call apiece.
+    """
+    poller = select.poll()
+    for sock in socks:
+        fd = sock.fileno()
+        if fd >= 0:
+            poller.register(fd, select.POLLIN)
+    return {fd for fd, _ in poller.poll(0)}
 
 
 class PooledTransport(httpx.AsyncHTTPTransport):
@@ -84,6 +100,13 @@ class OnePassConnectionPool(httpcore.AsyncConnectionPool):
     """
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        backend = self._network_backend
+        if isinstance(backend, SocketKeepingBackend):
+            with backend.polled_together():
+                return self._assign_in_one_pass()
+        return self._assign_in_one_pass()
+
+    def _assign_in_one_pass(self) -> list[httpcore.AsyncConnectionInterface]:
         closing: list[httpcore.AsyncConnectionInterface] = []
         held = len(self._connections)
         kept: list[httpcore.AsyncConnectionInterface] = []
@@ -118,10 +141,38 @@ class OnePassConnectionPool(httpcore.AsyncConnectionPool):
 
 
 class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
-    """anyio's backend, its streams wrapped to answer ``is_readable`` from their socket."""
+    """anyio's backend, its streams wrapped to answer ``is_readable`` from their socket.
+
+    The pool asks every idle connection in turn; inside :meth:`polled_together` the
+    streams answer from one poll of all their sockets, taken when it was entered (the
+    pool's bookkeeping runs without awaiting, so nothing is read or closed meanwhile).
+    """
 
     def __init__(self) -> None:
         self._anyio = httpcore.AnyIOBackend()
+        self._streams: weakref.WeakSet[SocketKeepingStream] = weakref.WeakSet()
+        self._readable: set[int] | None = None
+
+    @contextlib.contextmanager
+    def polled_together(self) -> Iterator[None]:
+        """Let the streams answer ``is_readable`` from one poll until the block ends."""
+        socks = [stream.socket for stream in self._streams if stream.socket is not None]
+        self._readable = readable_of(socks)
+        try:
+            yield
+        finally:
+            self._readable = None
+
+    def is_readable(self, sock: _Socket | None) -> bool:
+        """:func:`is_readable`, answered from the poll when inside :meth:`polled_together`."""
+        if self._readable is None or sock is None or sock.fileno() < 0:
+            return is_readable(sock)
+        return sock.fileno() in self._readable
+
+    def _kept(self, stream: httpcore.AsyncNetworkStream) -> SocketKeepingStream:
+        kept = SocketKeepingStream(stream, self)
+        self._streams.add(kept)
+        return kept
 
     async def connect_tcp(
         self,
@@ -134,7 +185,7 @@ class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
         stream = await self._anyio.connect_tcp(
             host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
         )
-        return SocketKeepingStream(stream)
+        return self._kept(stream)
 
     async def connect_unix_socket(
         self,
@@ -145,7 +196,7 @@ class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
         stream = await self._anyio.connect_unix_socket(
             path, timeout=timeout, socket_options=socket_options
         )
-        return SocketKeepingStream(stream)
+        return self._kept(stream)
 
     async def sleep(self, seconds: float) -> None:
         await self._anyio.sleep(seconds)
@@ -154,9 +205,12 @@ class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
 class SocketKeepingStream(httpcore.AsyncNetworkStream):
     """A stream that knows its socket, so ``is_readable`` is one poll and nothing more."""
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+    def __init__(
+        self, stream: httpcore.AsyncNetworkStream, backend: SocketKeepingBackend | None = None
+    ) -> None:
         self._stream = stream
-        self._socket: _Socket | None = stream.get_extra_info("socket")
+        self._backend = backend
+        self.socket: _Socket | None = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, timeout)
@@ -174,9 +228,13 @@ class SocketKeepingStream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
         tls = await self._stream.start_tls(ssl_context, server_hostname, timeout)
-        return SocketKeepingStream(tls)
+        if self._backend is None:
+            return SocketKeepingStream(tls)
+        return self._backend._kept(tls)  # noqa: SLF001 - the backend's own streams
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":
-            return is_readable(self._socket)
+            if self._backend is None:
+                return is_readable(self.socket)
+            return self._backend.is_readable(self.socket)
         return self._stream.get_extra_info(info)

@@ -17,6 +17,7 @@ from actors.http_pool import (
     PooledTransport,
     SocketKeepingStream,
     is_readable,
+    readable_of,
 )
 
 
@@ -109,6 +110,63 @@ def test_a_socket_that_is_gone_counts_as_readable() -> None:
     gone.close()
     assert is_readable(gone)
     assert is_readable(None)
+
+
+def test_one_poll_tells_which_sockets_their_peers_have_closed() -> None:
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        pairs[1][1].close()
+        ours = [left for left, _ in pairs]
+        assert readable_of(ours) == {pairs[1][0].fileno()}
+        assert [is_readable(sock) for sock in ours] == [False, True, False]
+    finally:
+        for left, right in pairs:
+            left.close()
+            right.close()
+
+
+def test_of_several_idle_connections_those_the_server_closed_go_and_the_live_one_is_reused() -> (
+    None
+):
+    async def scenario() -> tuple[int, list[int], int]:
+        opened = 0
+        served: list[asyncio.StreamWriter] = []
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal opened
+            opened += 1
+            keep = opened == 1  # the first connection stays up, the others are hung up on
+            served.append(writer)
+            while True:
+                try:
+                    await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    break
+                await asyncio.sleep(0.05)  # so that the first three calls overlap
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+                if not keep:
+                    writer.close()
+                    break
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport = PooledTransport(limits=httpx.Limits(max_connections=4))
+        async with server, httpx.AsyncClient(transport=transport) as client:
+            url = f"http://127.0.0.1:{port}/"
+            first = await asyncio.gather(*(client.get(url) for _ in range(3)))
+            await asyncio.sleep(0.1)  # two idle connections now read EOF
+            again = await client.get(url)
+            held = len(transport._pool.connections)
+        for writer in served:
+            writer.close()
+            await writer.wait_closed()
+        return opened, [r.status_code for r in (*first, again)], held
+
+    opened, statuses, held = asyncio.run(scenario())
+    assert statuses == [200, 200, 200, 200]
+    assert opened == 3  # the last call went over the live one: nothing new was opened
+    assert held == 1
 
 
 @dataclass
