@@ -48,7 +48,7 @@ from actors.telegram.messages import (
 )
 from actors.telegram.outbox import Outbox
 from actors.telegram.pacing import Pacing
-from actors.telegram.updates import Poller
+from actors.telegram.updates import Poller, UpdatesRequest
 from runtime import (
     Actor,
     ActorContext,
@@ -129,8 +129,21 @@ TELEGRAM_LIMITS = httpx.Limits(
 )
 
 
-def make_bot(config: TelegramConfig) -> Bot:
-    """A PTB Bot speaking to ``config.api_base_url`` (Telegram, or an emulator)."""
+def updates_request(config: TelegramConfig) -> UpdatesRequest:
+    """The connection getUpdates long-polls on (its own, so that replies never wait on it)."""
+    timeout = config.request_timeout
+    return UpdatesRequest(
+        connection_pool_size=2,
+        read_timeout=config.poll_timeout + timeout,
+        connect_timeout=timeout,
+    )
+
+
+def make_bot(config: TelegramConfig, updates: UpdatesRequest | None = None) -> Bot:
+    """A PTB Bot speaking to ``config.api_base_url`` (Telegram, or an emulator).
+
+    ``updates`` is its getUpdates connection (default: a new :func:`updates_request`).
+    """
     base = config.api_base_url.rstrip("/")
     timeout = config.request_timeout
     return Bot(
@@ -145,11 +158,7 @@ def make_bot(config: TelegramConfig) -> Bot:
             connect_timeout=timeout,
             pool_timeout=timeout,
         ),
-        get_updates_request=HTTPXRequest(
-            connection_pool_size=2,
-            read_timeout=config.poll_timeout + timeout,
-            connect_timeout=timeout,
-        ),
+        get_updates_request=updates or updates_request(config),
     )
 
 
@@ -172,7 +181,7 @@ class Gateway(Actor):
         loop: AsyncLoop,
         sessions: Address,
         grace_seconds: float = 10.0,
-        bot_factory: Callable[[TelegramConfig], Bot] = make_bot,
+        bot_factory: Callable[[TelegramConfig, UpdatesRequest], Bot] = make_bot,
         storage: Address | None = None,
         run_id: str = "",
         typing_delay: float = TYPING_DELAY,
@@ -205,7 +214,8 @@ class Gateway(Actor):
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_start(self) -> None:
-        bot = self._bot_factory(self._config)
+        updates = updates_request(self._config)
+        bot = self._bot_factory(self._config, updates)
         self._bot = bot
         wait = self._config.request_timeout + 5.0
         try:
@@ -231,6 +241,7 @@ class Gateway(Actor):
             storage=self._storage,
             run_id=self._run_id,
             drafts=dict(drafts),
+            as_json=updates.as_sent,
         )
         self._intake = intake
         self._poller = Poller(

@@ -58,8 +58,12 @@ class Intake:
         run_id: str,
         send: Callable[[GatewayCommand], None] | None = None,
         drafts: Mapping[int, int] | None = None,
+        as_json: Callable[[Update], str] = Update.to_json,
     ) -> None:
         """``send`` is where replies go (the gateway's typing indicators; default: outbox).
+
+        ``as_json`` is how an update is written to the inbox (the gateway's: as Telegram
+        sent it, see :class:`~actors.telegram.updates.UpdatesRequest`).
 
         ``drafts`` are the inbox's pending updates' draft messages (update id -> message
         id): a gateway restarted while an answer streams then finishes it in the draft
@@ -73,6 +77,7 @@ class Intake:
         self._storage = storage
         self._run_id = run_id
         self._send = send or outbox.submit
+        self._as_json = as_json
         self.completions = Completions(outbox, self.mark_done)
         outbox.on_new_draft = self._draft_shown
         self._draft_updates: dict[tuple[int, str], int] = {}  # (chat, draft) -> update id
@@ -138,7 +143,7 @@ class Intake:
                 IncomingUpdate(
                     update_id=update.update_id,
                     chat_id=None if translated is None else translated[0],
-                    payload=update.to_json(),
+                    payload=self._as_json(update),
                     done=translated is None or self._early.get(update.update_id, False),
                 )
             )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from telegram import Bot, Update
 
 from actors.chat.messages import BotMembershipChanged, IncomingFile, IncomingText, UserRef
-from actors.telegram.updates import Poller, Record, translate
+from actors.telegram.updates import Poller, Record, UpdatesRequest, translate
 from storage import IncomingUpdate, Store
 from tests.emulators.telegram import TelegramEmulator
 
@@ -30,13 +31,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def _recorder(store: Store) -> Record:
+def _recorder(store: Store, as_json: Callable[[Update], str] = Update.to_json) -> Record:
     """Write a batch to the inbox as the gateway does (the store lives on this thread)."""
 
     async def record(updates: Sequence[Update]) -> Sequence[Update]:
         fresh = store.record_updates(
             [
-                IncomingUpdate(update_id=u.update_id, chat_id=None, payload=u.to_json())
+                IncomingUpdate(update_id=u.update_id, chat_id=None, payload=as_json(u))
                 for u in updates
             ],
             run_id=RUN,
@@ -47,7 +48,11 @@ def _recorder(store: Store) -> Record:
 
 
 async def _poll_until_delivered(
-    telegram: TelegramEmulator, record: Record, count: int, timeout: float = 5.0
+    telegram: TelegramEmulator,
+    record: Record,
+    count: int,
+    timeout: float = 5.0,
+    updates_request: UpdatesRequest | None = None,
 ) -> tuple[Poller, list[int]]:
     """Poll with a real PTB bot until ``count`` updates were delivered, then stop as the
     gateway does (cancel, then confirm); return the poller and the delivered ids."""
@@ -60,7 +65,10 @@ async def _poll_until_delivered(
             enough.set()
 
     async with Bot(
-        TOKEN, base_url=telegram.bot_base_url, base_file_url=telegram.file_base_url
+        TOKEN,
+        base_url=telegram.bot_base_url,
+        base_file_url=telegram.file_base_url,
+        get_updates_request=updates_request,
     ) as bot:
         poller = Poller(bot, deliver, timeout=0, record=record)
         task = asyncio.create_task(poller.run())
@@ -89,6 +97,33 @@ def test_a_batch_is_on_record_before_the_get_updates_that_confirms_it(
     assert confirmed_when_recorded[0] <= first, "not confirmed before it was written down"
     assert [u.update_id for u in store.pending_updates()] == delivered == [first, first + 1]
     assert telegram.pending_updates() == []
+
+
+def test_an_update_is_written_to_the_inbox_as_telegram_sent_it(
+    telegram: TelegramEmulator, store: Store
+) -> None:
+    # PTB's to_json() would write its own rendering instead (defaulted fields added).
+    telegram.send_text(telegram.user(2001, "Alice"), "/start see https://example.com")
+    [sent] = json.loads(json.dumps(telegram.pending_updates(), default=dict))
+    request = UpdatesRequest()
+
+    asyncio.run(
+        _poll_until_delivered(
+            telegram, _recorder(store, request.as_sent), count=1, updates_request=request
+        )
+    )
+
+    [row] = store.pending_updates()
+    assert json.loads(row.payload) == sent
+    assert Update.de_json(sent, None) == Update.de_json(json.loads(row.payload), None)
+
+
+def test_an_update_that_did_not_come_in_the_last_batch_is_written_as_ptb_renders_it() -> None:
+    chat = {"id": 2001, "type": "private", "first_name": "Alice"}
+    message = {"message_id": 1, "date": 0, "chat": chat, "text": "hi"}
+    update = Update.de_json({"update_id": 7, "message": message}, None)
+
+    assert UpdatesRequest().as_sent(update) == update.to_json()
 
 
 def test_a_batch_that_cannot_be_recorded_is_not_confirmed_and_is_fetched_again(
