@@ -8,7 +8,7 @@ the kernel a thread is not interactive: it keeps its full share of CPU (same wei
 ``SCHED_OTHER``) but a batch thread never preempts a running normal one when it wakes; it
 runs on an idle CPU, at the loop's next pause (an I/O wait, where the loop drops the GIL
 too) or at the next tick. In the bot benchmark this cut the loop's involuntary context
-switches from about 7.4 to 2.2 an update and its overhead p99 by about 10%
+switches from about 7.8 to 2.4 an update and its overhead p99 by about 13%
 (docs/benchmarks.md, "Stop 17").
 
 The event loop's thread is put back under the normal policy (it may be started from an
