@@ -151,22 +151,31 @@ class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self._anyio = httpcore.AnyIOBackend()
         self._streams: weakref.WeakSet[SocketKeepingStream] = weakref.WeakSet()
-        self._readable: set[int] | None = None
+        self._in_pass = False
+        self._readable: set[int] | None = None  # the pass's poll, once taken
 
     @contextlib.contextmanager
     def polled_together(self) -> Iterator[None]:
-        """Let the streams answer ``is_readable`` from one poll until the block ends."""
-        socks = [stream.socket for stream in self._streams if stream.socket is not None]
-        self._readable = readable_of(socks)
+        """Let the streams answer ``is_readable`` from one poll until the block ends.
+
+        The poll is taken at the first question, so a pass with no idle connection makes
+        no system call at all.
+        """
+        self._in_pass = True
         try:
             yield
         finally:
+            self._in_pass = False
             self._readable = None
 
     def is_readable(self, sock: _Socket | None) -> bool:
         """:func:`is_readable`, answered from the poll when inside :meth:`polled_together`."""
-        if self._readable is None or sock is None or sock.fileno() < 0:
+        if not self._in_pass or sock is None or sock.fileno() < 0:
             return is_readable(sock)
+        if self._readable is None:
+            self._readable = readable_of(
+                stream.socket for stream in self._streams if stream.socket is not None
+            )
         return sock.fileno() in self._readable
 
     def _kept(self, stream: httpcore.AsyncNetworkStream) -> SocketKeepingStream:
@@ -203,11 +212,9 @@ class SocketKeepingBackend(httpcore.AsyncNetworkBackend):
 
 
 class SocketKeepingStream(httpcore.AsyncNetworkStream):
-    """A stream that knows its socket, so ``is_readable`` is one poll and nothing more."""
+    """A stream that knows its socket, so ``is_readable`` is a poll and nothing more."""
 
-    def __init__(
-        self, stream: httpcore.AsyncNetworkStream, backend: SocketKeepingBackend | None = None
-    ) -> None:
+    def __init__(self, stream: httpcore.AsyncNetworkStream, backend: SocketKeepingBackend) -> None:
         self._stream = stream
         self._backend = backend
         self.socket: _Socket | None = stream.get_extra_info("socket")
@@ -228,13 +235,9 @@ class SocketKeepingStream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
         tls = await self._stream.start_tls(ssl_context, server_hostname, timeout)
-        if self._backend is None:
-            return SocketKeepingStream(tls)
         return self._backend._kept(tls)  # noqa: SLF001 - the backend's own streams
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":
-            if self._backend is None:
-                return is_readable(self.socket)
             return self._backend.is_readable(self.socket)
         return self._stream.get_extra_info(info)

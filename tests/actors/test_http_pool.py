@@ -33,6 +33,28 @@ async def _serve(
     await writer.wait_closed()
 
 
+async def _answer_ok(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    delay: float = 0.0,
+    hang_up: bool = False,
+) -> None:
+    """Answer each request on a keep-alive connection, ``delay`` seconds late; with
+    ``hang_up``, close the connection after the first answer."""
+    while True:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return
+        await asyncio.sleep(delay)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        if hang_up:
+            writer.close()
+            return
+
+
 def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     async def scenario() -> tuple[list[int], int]:
         connections = 0
@@ -71,13 +93,7 @@ def test_an_idle_connection_is_reused_through_the_socket_keeping_stream() -> Non
             nonlocal connections
             connections += 1
             served.append(writer)
-            while True:
-                try:
-                    await reader.readuntil(b"\r\n\r\n")
-                except asyncio.IncompleteReadError:
-                    break
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
+            await _answer_ok(reader, writer)
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
@@ -137,17 +153,8 @@ def test_of_several_idle_connections_those_the_server_closed_go_and_the_live_one
             opened += 1
             keep = opened == 1  # the first connection stays up, the others are hung up on
             served.append(writer)
-            while True:
-                try:
-                    await reader.readuntil(b"\r\n\r\n")
-                except asyncio.IncompleteReadError:
-                    break
-                await asyncio.sleep(0.05)  # so that the first three calls overlap
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                await writer.drain()
-                if not keep:
-                    writer.close()
-                    break
+            # Slow enough that the first three calls overlap, each on a connection.
+            await _answer_ok(reader, writer, delay=0.05, hang_up=not keep)
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
